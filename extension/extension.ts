@@ -1,0 +1,3 @@
+// placeholder until the editor lands (helper "host")
+export function activate(): void {}
+export function deactivate(): void {}

@@ -1,0 +1,2 @@
+// placeholder until the webview lands (helper "webview")
+export {};

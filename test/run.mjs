@@ -2,7 +2,7 @@
 // and ends with the plain summary line `N passed, N failed, N skipped`.
 // Usage: node test/run.mjs [substring-filter ...]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const suites = ['test/unit', 'test/webview'];
@@ -23,7 +23,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 const files = suites.flatMap(findTests).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 mkdirSync('test/.tmp', { recursive: true });
-const tapFile = 'test/.tmp/results.tap';
+const tapFile = `test/.tmp/results-${process.pid}.tap`;
 const run = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1',
@@ -33,6 +33,7 @@ const run = spawnSync(
 );
 
 const tap = readFileSync(tapFile, 'utf8');
+rmSync(tapFile);
 const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)$`, "m")) ?? [0, "0"])[1]);
 const passed = count('pass');
 const failed = count('fail') + count('cancelled');

@@ -50,7 +50,11 @@ export function runWorker<TRequest, TEvent, TResult>(
   const { signal, onEvent, transfer } = options;
   if (signal?.aborted) return Promise.reject(new CancelledError());
   return new Promise<TResult>((resolve, reject) => {
-    const worker = new Worker(workerScript(name), { workerData: request, transferList: transfer as never });
+    const script = workerScript(name);
+    // From source (tests under tsx) the worker loads tsx itself: Node 20 does not apply `--import tsx` hooks in worker threads.
+    const worker = script.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: request, transferList: transfer as never })
+      : new Worker(script, { workerData: request, transferList: transfer as never });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

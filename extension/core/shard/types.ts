@@ -47,6 +47,9 @@ export interface TextItem {
   text: string;
 }
 
+/** A streaming pass over rows [start, end) (defaults: all rows), stopped by `signal`. */
+export type ScanOptions = { start?: number; end?: number; signal?: AbortSignal };
+
 export interface IndexProgress {
   bytesDone: number;
   bytesTotal: number;

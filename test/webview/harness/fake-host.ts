@@ -1,0 +1,143 @@
+/**
+ * Stands in for the extension host: answers the webview's requests from a FakeShard, runs searches
+ * in slices (with searchProgress events and cancel), and records every message for the tests.
+ * Messages reach the page by a `message` event, as VS Code delivers them.
+ */
+import type { Page } from 'playwright-core';
+import {
+  MAX_PAGE_ROWS, MAX_SEARCH_MATCHES,
+  type FromWebviewMessage, type RequestMessage, type SearchQuery, type ToWebviewMessage,
+} from '../../../extension/protocol';
+import type { FakeShard } from './shards';
+
+/** Rows scanned per search slice (one searchProgress event each). */
+const SEARCH_SLICE = 2000;
+
+export class FakeHost {
+  readonly requests: RequestMessage[] = [];
+  readonly logs: Array<{ level: string; message: string }> = [];
+  readyCount = 0;
+  /** What vscode.setState last received; served to the page on (re)load like VS Code does. */
+  savedState: unknown;
+  /** Delay before each `rows` answer, to make in-flight behaviour observable. */
+  rowsDelayMs = 0;
+  /** When false, `ready` is not answered with shardInfo (the test sends events itself). */
+  autoInfo = true;
+  private page: Page | undefined;
+  private activeSearch: { searchId: number; cancelled: boolean } | undefined;
+
+  constructor(public shard: FakeShard) {}
+
+  attach(page: Page): void {
+    this.page = page;
+  }
+
+  rowRequests(): Array<{ start: number; count: number }> {
+    return this.requests.filter((r) => r.method === 'rows').map((r) => r.params as { start: number; count: number });
+  }
+
+  async send(message: ToWebviewMessage): Promise<void> {
+    if (!this.page || this.page.isClosed()) return;
+    await this.page.evaluate((data) => window.dispatchEvent(new MessageEvent('message', { data })), message).catch((error: Error) => {
+      // A reload tears down the page under an in-flight answer; the new page asks again.
+      if (!/Execution context was destroyed|Target page, context or browser has been closed/.test(error.message)) throw error;
+    });
+  }
+
+  receive(message: FromWebviewMessage): void {
+    if (message.type === 'ready') {
+      this.readyCount++;
+      if (this.autoInfo) void this.send({ type: 'shardInfo', info: this.shard.info });
+    } else if (message.type === 'log') {
+      this.logs.push({ level: message.level, message: message.message });
+    } else if (message.type === 'request') {
+      this.requests.push(message);
+      void this.answer(message);
+    }
+  }
+
+  private async answer(request: RequestMessage): Promise<void> {
+    try {
+      const result = await this.handle(request);
+      await this.send({ type: 'response', id: request.id, ok: true, result });
+    } catch (error) {
+      await this.send({ type: 'response', id: request.id, ok: false, error: (error as Error).message });
+    }
+  }
+
+  private async handle(request: RequestMessage): Promise<unknown> {
+    switch (request.method) {
+      case 'rows': {
+        const { start, count } = request.params;
+        if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || count > MAX_PAGE_ROWS) {
+          throw new Error(`rows: bad range ${start}+${count}`);
+        }
+        if (this.rowsDelayMs) await new Promise((r) => setTimeout(r, this.rowsDelayMs));
+        const end = Math.min(start + count, this.shard.info.rowCount);
+        const rows = [];
+        for (let i = start; i < end; i++) rows.push(this.shard.row(i));
+        return { rows };
+      }
+      case 'search': {
+        const { searchId, query } = request.params;
+        const matcher = compile(query);
+        if (this.activeSearch) this.activeSearch.cancelled = true;
+        const search = { searchId, cancelled: false };
+        this.activeSearch = search;
+        void this.runSearch(search, matcher);
+        return { started: true };
+      }
+      case 'cancelSearch': {
+        const active = this.activeSearch;
+        if (!active || active.searchId !== request.params.searchId) return { cancelled: false };
+        active.cancelled = true;
+        return { cancelled: true };
+      }
+      case 'malformed':
+        return { count: this.shard.info.malformedCount, examples: this.shard.malformed };
+      case 'setTextField': {
+        if (!this.shard.setTextField?.(request.params.field)) throw new Error(`text field "${request.params.field}" is not a string column`);
+        return { info: this.shard.info };
+      }
+    }
+  }
+
+  private async runSearch(search: { searchId: number; cancelled: boolean }, matches: (text: string) => boolean): Promise<void> {
+    const total = this.shard.info.rowCount;
+    let found = 0;
+    for (let start = 0; start < total; start += SEARCH_SLICE) {
+      await new Promise((r) => setImmediate(r));
+      if (search.cancelled) {
+        await this.send({ type: 'searchProgress', searchId: search.searchId, scanned: start, total, matches: [], done: true, error: 'Cancelled.' });
+        return;
+      }
+      const hits: number[] = [];
+      const end = Math.min(total, start + SEARCH_SLICE);
+      for (let i = start; i < end && found < MAX_SEARCH_MATCHES; i++) {
+        if (matches(this.shard.row(i).text)) {
+          hits.push(i);
+          found++;
+        }
+      }
+      const done = end === total || found >= MAX_SEARCH_MATCHES;
+      await this.send({ type: 'searchProgress', searchId: search.searchId, scanned: end, total, matches: hits, done, ...(found >= MAX_SEARCH_MATCHES ? { error: 'Stopped at the match limit.' } : {}) });
+      if (done) break;
+    }
+    if (this.activeSearch === search) this.activeSearch = undefined;
+  }
+}
+
+function compile(query: SearchQuery): (text: string) => boolean {
+  if (query.regex) {
+    let re: RegExp;
+    try {
+      re = new RegExp(query.pattern, query.caseSensitive ? 'u' : 'iu');
+    } catch (error) {
+      throw new Error(`Invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    }
+    return (text) => re.test(text);
+  }
+  if (query.caseSensitive) return (text) => text.includes(query.pattern);
+  const needle = query.pattern.toLowerCase();
+  return (text) => text.toLowerCase().includes(needle);
+}

@@ -9,7 +9,6 @@ import {
   vsCodeCheckbox,
   vsCodeDropdown,
   vsCodeOption,
-  vsCodeProgressRing,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 
@@ -18,7 +17,7 @@ let registered = false;
 export function registerControls(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing(), vsCodeTextField());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField());
 }
 
 export interface ButtonOptions {
@@ -133,11 +132,5 @@ export function checkbox(options: { label: string; checked: boolean; onChange(ch
   node.textContent = options.label;
   if (options.checked) node.setAttribute('checked', '');
   node.addEventListener('change', () => options.onChange(node.checked));
-  return node;
-}
-
-export function progressRing(label: string): HTMLElement {
-  const node = document.createElement('vscode-progress-ring');
-  node.setAttribute('aria-label', label);
   return node;
 }

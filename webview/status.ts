@@ -69,6 +69,6 @@ export class StatusLine {
 
   /** A transient problem (a failed page read); cleared by the next successful action. */
   setMessage(text: string): void {
-    this.message.textContent = text;
+    if (this.message.textContent !== text) this.message.textContent = text;
   }
 }

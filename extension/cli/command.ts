@@ -29,6 +29,8 @@ export interface GlobalOptions {
   json: boolean;
   /** Where gzipped shards are decompressed (`--cache-dir`); undefined: the reader's default. */
   cacheDir?: string;
+  /** Where annotation stores are kept (`--store`); undefined: next to each shard. */
+  storeDir?: string;
 }
 
 export interface CommandContext<O extends OptionSpecs> {

@@ -19,6 +19,7 @@ export const EXIT_CANCELLED = 130;
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean', description: 'print one JSON object on stdout instead of the human summary' },
   'cache-dir': { type: 'string', valueName: 'DIR', description: 'where gzipped shards are decompressed for random access (default: under the temp folder)' },
+  store: { type: 'string', valueName: 'DIR', description: 'keep annotation stores in DIR instead of next to each shard (read-only data folders)' },
   help: { type: 'boolean', short: 'h', description: 'show help (for a command: shard-curator <command> --help)' },
   version: { type: 'boolean', short: 'V', description: 'print the version' },
 } satisfies OptionSpecs;
@@ -55,7 +56,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     checkArgs(command, positionals);
     const cacheDir = values['cache-dir'];
-    const global: GlobalOptions = { json: values.json === true, cacheDir: typeof cacheDir === 'string' ? cacheDir : undefined };
+    const storeDir = values.store;
+    const global: GlobalOptions = {
+      json: values.json === true,
+      cacheDir: typeof cacheDir === 'string' ? cacheDir : undefined,
+      storeDir: typeof storeDir === 'string' ? storeDir : undefined,
+    };
     await command.run({
       args: positionals,
       // parseArgs checked every value against the same specs the type is derived from.

@@ -1,26 +1,51 @@
 /**
  * Answers the shard editor's webview. Every message from the webview is untrusted: it is checked
- * here (types, integers, ranges clipped to the shard, page size, known columns, regex syntax) before
- * anything touches the shard. Bad messages are rejected and logged; nothing a webview sends can
- * throw out of `handle`. No `vscode` import: the host injects `post`, tests capture it.
+ * here (types, integers, ranges clipped to the shard or the view, page size, known columns, regex
+ * syntax, sampler spec length, seeds, fingerprint keys) before anything touches the shard. Bad
+ * messages are rejected and logged; nothing a webview sends can throw out of `handle`.
+ * No `vscode` import: the host injects `post` and `runCommand`, tests capture them.
+ *
+ * The router also owns the panel's view of the rows: the current sort / filter (viewId), the last
+ * search's matches (for the "matches only" filter) and the last selection (for the commands).
  */
 import { describeError, isCancelled, throwIfAborted, UserError } from '../core/errors';
+import { STEP_KINDS } from '../core/curate/spec';
 import { compileMatcher, type TextQuery } from '../core/search/query';
 import { searchShard } from '../core/search/search';
+import type { Row } from '../core/shard/types';
 import {
   MAX_PAGE_ROWS,
   MAX_SEARCH_MATCHES,
+  type DecisionFilter,
+  type HostCommand,
+  type NearestRowView,
   type RequestMethod,
   type RequestParams,
   type RequestResult,
+  type RowSelection,
   type RowView,
+  type SortKey,
   type ToWebviewMessage,
+  type ViewSpec,
 } from '../protocol';
 import type { Logger } from './logger';
 import type { ShardSession } from './session';
 
 type Validators = { [M in RequestMethod]: (params: Record<string, unknown>) => RequestParams<M> };
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
+
+/** Longest sampler spec accepted from the webview (real specs are a few dozen characters). */
+export const MAX_SPEC_LENGTH = 1000;
+/** Most ranges in one selection (a ctrl-click selection of single rows is one range per row). */
+export const MAX_SELECTION_RANGES = 100_000;
+export const MAX_NEAREST_ROWS = 100;
+export const HOST_COMMANDS: readonly HostCommand[] = ['scoreSelected', 'scoreAll', 'selectModel', 'computeDensity', 'showNearest', 'export'];
+const SORT_KEYS: readonly SortKey[] = ['row', 'chars', 'askllm', 'density'];
+const DECISION_FILTERS: readonly DecisionFilter[] = ['keep', 'drop', 'undecided', 'override'];
+const COMPARE_FILTERS = ['onlyA', 'onlyB', 'both'] as const;
+const VIEW_KEYS = new Set(['sort', 'askllmRange', 'densityRange', 'decision', 'compare', 'searchMatches']);
+/** Rows this close together are read as one run when a sorted view's page is scattered over the shard. */
+const READ_GAP_ROWS = 16;
 
 /** A request the router refuses; the message goes back to the webview as the error. */
 class BadRequest extends UserError {
@@ -34,17 +59,48 @@ interface ActiveSearch {
   stopReason?: string;
 }
 
+/** The rows the grid shows, in order; `rows` null is every row in row order (viewId 0). */
+interface RowsView {
+  id: number;
+  spec: ViewSpec;
+  rows: Uint32Array | null;
+}
+
+/** The grid's selection as rows (mapped from view positions when it arrived). */
+export interface SelectedRows {
+  rows: Uint32Array;
+  focusedRow: number | null;
+}
+
+export interface RouterOptions {
+  /** Runs a toolbar button's VS Code command for this editor. */
+  runCommand?: (command: HostCommand) => void;
+}
+
+const IDENTITY_VIEW: RowsView = { id: 0, spec: {}, rows: null };
+
 export class ShardRouter {
   private search: ActiveSearch | undefined;
   private readonly unsubscribe: () => void;
   private disposed = false;
+  private readonly abort = new AbortController();
+  private view: RowsView = IDENTITY_VIEW;
+  private nextViewId = 1;
+  /** Matches of the last completed search, ascending (the view's "matches only" filter). */
+  private searchMatches: Uint32Array | undefined;
+  private selected: SelectedRows | undefined;
 
   constructor(
     private readonly session: ShardSession,
     private readonly post: (message: ToWebviewMessage) => void,
     private readonly log: Logger,
+    private readonly options: RouterOptions = {},
   ) {
-    this.unsubscribe = session.subscribe((event) => this.send(event));
+    this.unsubscribe = session.subscribe((event) => {
+      // New scores or decisions move rows in a sorted or filtered view: recompute it first.
+      if (event.type === 'annotationsChanged' && this.view.id !== 0) this.refreshView();
+      this.send(event);
+    });
   }
 
   /** Handles one message from the webview. Never throws. */
@@ -53,6 +109,8 @@ export class ShardRouter {
       if (!isRecord(message) || typeof message.type !== 'string') return this.reject('not a message object', message);
       switch (message.type) {
         case 'ready':
+          // A reloaded webview starts again from the identity view.
+          this.view = IDENTITY_VIEW;
           for (const event of this.session.snapshot()) this.send(event);
           return;
         case 'log':
@@ -61,6 +119,14 @@ export class ShardRouter {
           }
           if (message.level === 'error') this.log.error(`webview: ${clip(message.message, 4000)}`);
           else this.log.info(`webview: ${clip(message.message, 4000)}`);
+          return;
+        case 'selection':
+          return this.onSelection(message);
+        case 'runCommand':
+          if (typeof message.command !== 'string' || !HOST_COMMANDS.includes(message.command as HostCommand)) {
+            return this.reject('unknown command', message);
+          }
+          this.options.runCommand?.(message.command as HostCommand);
           return;
         case 'request':
           return await this.request(message);
@@ -72,10 +138,21 @@ export class ShardRouter {
     }
   }
 
-  /** Stops the running search and detaches from the session (the panel closed). */
+  /** The rows selected in the grid, for "Score Selected Rows" and "Show Nearest Rows". */
+  selection(): SelectedRows | undefined {
+    return this.selected;
+  }
+
+  /** Shows the rows closest to `row` in the webview. */
+  showNearest(row: number, rows: NearestRowView[]): void {
+    this.send({ type: 'nearestRows', row, rows });
+  }
+
+  /** Stops the running search and requests, and detaches from the session (the panel closed). */
   dispose(): void {
     this.disposed = true;
     this.unsubscribe();
+    this.abort.abort();
     this.search?.abort.abort();
     this.search = undefined;
   }
@@ -95,8 +172,8 @@ export class ShardRouter {
       this.send({ type: 'response', id: requestId, ok: true, result });
     } catch (err) {
       if (err instanceof BadRequest) this.log.error(`Rejected webview request ${clip(JSON.stringify(message), 300)}: ${err.message}`);
-      else if (!(err instanceof UserError)) this.log.error(`Request "${String(method)}" failed`, err);
-      this.send({ type: 'response', id: requestId, ok: false, error: describeError(err) });
+      else if (!(err instanceof UserError) && !isCancelled(err)) this.log.error(`Request "${String(method)}" failed`, err);
+      this.send({ type: 'response', id: requestId, ok: false, error: isCancelled(err) ? 'Cancelled: the editor closed.' : describeError(err) });
     }
   }
 
@@ -105,8 +182,26 @@ export class ShardRouter {
       const start = integer(p, 'start', 0);
       const count = integer(p, 'count', 0);
       if (count > MAX_PAGE_ROWS) throw new BadRequest(`rows: count ${count} is over the page limit of ${MAX_PAGE_ROWS}.`);
-      return { start, count };
+      return p.viewId === undefined ? { start, count } : { start, count, viewId: integer(p, 'viewId', 0) };
     },
+    setView: (p) => ({ view: viewSpec(p.view) }),
+    setSampler: (p) => ({ spec: p.spec === null ? null : specText(p, 'spec'), seed: integer(p, 'seed', 0) }),
+    setOverride: (p) => {
+      if (p.decision !== 'keep' && p.decision !== 'drop' && p.decision !== null) throw new BadRequest('setOverride: decision must be "keep", "drop" or null.');
+      return { selection: rowSelection(p.selection), decision: p.decision };
+    },
+    compare: (p) => ({ a: specText(p, 'a'), b: specText(p, 'b'), seed: integer(p, 'seed', 0) }),
+    setFingerprint: (p) => {
+      if (typeof p.key !== 'string' || p.key.length === 0 || p.key.length > MAX_SPEC_LENGTH) throw new BadRequest('setFingerprint: key must be a fingerprint key.');
+      return { key: p.key };
+    },
+    nearestRows: (p) => {
+      const row = integer(p, 'row', 0);
+      const k = integer(p, 'k', 1);
+      if (k > MAX_NEAREST_ROWS) throw new BadRequest(`nearestRows: k must be from 1 to ${MAX_NEAREST_ROWS} (got ${k}).`);
+      return { row, k };
+    },
+    samplerKinds: () => ({}),
     search: (p) => {
       const searchId = integer(p, 'searchId', 0);
       const q = p.query;
@@ -126,21 +221,64 @@ export class ShardRouter {
   };
 
   private readonly handlers: Handlers = {
-    rows: async ({ start, count }) => {
+    rows: async ({ start, count, viewId }) => {
       const shard = this.session.requireShard();
-      // Clip to the rows known now (they grow while a JSONL shard is still being indexed).
-      const end = Math.min(start + count, shard.rowCount);
-      if (start >= end) return { rows: [] };
+      const view = this.viewById(viewId ?? 0);
+      const curation = this.session.shard === shard ? this.annotationsIfLoaded() : undefined;
+      let rows: Row[];
+      if (view.rows === null) {
+        // Clip to the rows known now (they grow while a JSONL shard is still being indexed).
+        const end = Math.min(start + count, shard.rowCount);
+        rows = start < end ? await shard.readRows(start, end - start) : [];
+      } else {
+        rows = start < view.rows.length ? await this.readRowsAt(view.rows.subarray(start, Math.min(start + count, view.rows.length))) : [];
+      }
       const textField = shard.textField;
-      const rows = await shard.readRows(start, end - start);
       return {
         rows: rows.map((r): RowView => {
           const fields = { ...r.fields };
           if (textField !== undefined) delete fields[textField];
-          return { row: r.row, text: r.text, fields };
+          const view: RowView = { row: r.row, text: r.text, fields };
+          if (curation && r.row < curation.rowCount) view.annotations = curation.rowAnnotations(r.row);
+          return view;
         }),
       };
     },
+    setView: async ({ view }) => {
+      const curation = this.session.requireAnnotations();
+      if (view.searchMatches && !this.searchMatches) throw new UserError('No search has finished yet: search first, then show only its matches.');
+      const rows = curation.computeView(view, view.searchMatches ? this.searchMatches : undefined);
+      this.view = rows === null ? IDENTITY_VIEW : { id: this.nextViewId++, spec: view, rows };
+      return { viewId: this.view.id, rowCount: this.viewLength(this.view) };
+    },
+    setSampler: async ({ spec, seed }) => {
+      const curation = this.session.requireAnnotations();
+      curation.setSampler(spec, seed);
+      // Every row's decision may have changed.
+      this.session.changed();
+      return { summary: curation.summary() };
+    },
+    setOverride: async ({ selection, decision }) => {
+      const curation = this.session.requireAnnotations();
+      const rows = this.selectionRows(selection);
+      const changed = curation.setOverrides(rows, decision);
+      this.session.changed(rows);
+      return { changed };
+    },
+    compare: async ({ a, b, seed }) => this.session.requireAnnotations().compare(a, b, seed),
+    setFingerprint: async ({ key }) => {
+      const curation = this.session.requireAnnotations();
+      if (!curation.fingerprints().some((f) => f.key === key)) throw new BadRequest(`setFingerprint: no Ask-LLM scores with the fingerprint "${clip(key, 80)}" in this shard's store.`);
+      curation.setFingerprint(key);
+      this.session.changed();
+      return { summary: curation.summary() };
+    },
+    nearestRows: async ({ row, k }) => {
+      const curation = this.session.requireAnnotations();
+      if (row >= curation.rowCount) throw new BadRequest(`nearestRows: row ${row} is outside the shard (${curation.rowCount} rows).`);
+      return { rows: await curation.nearestRows(row, k, this.abort.signal) };
+    },
+    samplerKinds: async () => ({ kinds: [...STEP_KINDS] }),
     search: async ({ searchId, query }) => {
       this.session.requireShard();
       this.stopSearch('Replaced by a new search.');
@@ -161,9 +299,99 @@ export class ShardRouter {
     setTextField: async ({ field }) => {
       // Matches found in the old text field mean nothing for the new one.
       this.stopSearch('Cancelled: the text field changed.');
+      this.searchMatches = undefined;
       return { info: this.session.setTextField(field) };
     },
   };
+
+  private annotationsIfLoaded() {
+    try {
+      return this.session.requireAnnotations();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The view a request names: 0 is always every row in order; any other id must be the current view. */
+  private viewById(viewId: number): RowsView {
+    if (viewId === 0) return IDENTITY_VIEW;
+    if (viewId === this.view.id) return this.view;
+    throw new UserError(`The view ${viewId} was replaced by view ${this.view.id}; ask again with the current view.`);
+  }
+
+  private viewLength(view: RowsView): number {
+    return view.rows === null ? (this.session.shard?.rowCount ?? 0) : view.rows.length;
+  }
+
+  /** Recomputes the current sort / filter over the current annotations and tells the webview. */
+  private refreshView(): void {
+    const current = this.view;
+    if (current.id === 0) return;
+    try {
+      const curation = this.session.requireAnnotations();
+      const rows = curation.computeView(current.spec, current.spec.searchMatches ? this.searchMatches : undefined);
+      this.view = rows === null ? IDENTITY_VIEW : { id: this.nextViewId++, spec: current.spec, rows };
+    } catch (err) {
+      // Without annotations (reloading after a text field change) the view falls back to every row.
+      this.log.error('Recomputing the view failed; showing every row', err);
+      this.view = IDENTITY_VIEW;
+    }
+    this.send({ type: 'viewChanged', viewId: this.view.id, rowCount: this.viewLength(this.view) });
+  }
+
+  /** Rows of a sorted or filtered page, read in runs of nearby rows and returned in view order. */
+  private async readRowsAt(wanted: Uint32Array): Promise<Row[]> {
+    const shard = this.session.requireShard();
+    const sorted = Uint32Array.from(wanted).sort();
+    const byRow = new Map<number, Row>();
+    let i = 0;
+    while (i < sorted.length) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] - sorted[j] <= READ_GAP_ROWS) j++;
+      for (const row of await shard.readRows(sorted[i], sorted[j] - sorted[i] + 1)) byRow.set(row.row, row);
+      i = j + 1;
+    }
+    const rows: Row[] = [];
+    for (const row of wanted) {
+      const found = byRow.get(row);
+      if (found) rows.push(found);
+    }
+    return rows;
+  }
+
+  /** The rows at a selection's view positions; positions outside the view are refused. */
+  private selectionRows(selection: RowSelection): Uint32Array {
+    const view = this.viewById(selection.viewId);
+    const length = this.viewLength(view);
+    let total = 0;
+    for (const [start, end] of selection.ranges) {
+      if (end > length) throw new BadRequest(`selection: range [${start}, ${end}) is outside the view (${length} rows).`);
+      total += end - start;
+    }
+    const rows = new Uint32Array(total);
+    let at = 0;
+    for (const [start, end] of selection.ranges) {
+      if (view.rows === null) for (let p = start; p < end; p++) rows[at + p - start] = p;
+      else rows.set(view.rows.subarray(start, end), at);
+      at += end - start;
+    }
+    return rows;
+  }
+
+  private onSelection(message: Record<string, unknown>): void {
+    try {
+      const selection = rowSelection(message.selection);
+      const focused = message.focusedRow;
+      const rowCount = this.session.shard?.rowCount ?? 0;
+      if (focused !== null && (typeof focused !== 'number' || !Number.isSafeInteger(focused) || focused < 0 || focused >= rowCount)) {
+        throw new BadRequest(`selection: focusedRow must be a row number below ${rowCount} or null.`);
+      }
+      this.selected = { rows: this.selectionRows(selection), focusedRow: focused };
+    } catch (err) {
+      this.selected = undefined;
+      this.reject(describeError(err), message);
+    }
+  }
 
   private stopSearch(reason: string): void {
     const search = this.search;
@@ -184,6 +412,7 @@ export class ShardRouter {
       total = shard.rowCount;
       throwIfAborted(abort.signal);
       const started = performance.now();
+      const matches: number[] = [];
       const summary = await searchShard(shard.source(), query, {
         end: shard.rowCount,
         maxMatches: MAX_SEARCH_MATCHES,
@@ -191,10 +420,14 @@ export class ShardRouter {
         onProgress: (p) => {
           scanned = p.scanned;
           if (p.done) return;
+          for (const m of p.matches) matches.push(m);
           this.send({ type: 'searchProgress', searchId, scanned: p.scanned, total: p.total, matches: p.matches, done: false });
         },
       });
       this.log.info(`Search ${searchId} over ${summary.scanned} rows: ${summary.matchCount} matches in ${Math.round(performance.now() - started)} ms`);
+      for (const m of summary.matches) matches.push(m);
+      this.searchMatches = Uint32Array.from(matches);
+      if (this.view.spec.searchMatches) this.refreshView();
       this.send({
         type: 'searchProgress',
         searchId,
@@ -249,4 +482,74 @@ function integer(params: Record<string, unknown>, key: string, min: number): num
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+function specText(params: Record<string, unknown>, key: string): string {
+  const value = params[key];
+  if (typeof value !== 'string' || value.length > MAX_SPEC_LENGTH) {
+    throw new BadRequest(`${key} must be a sampler spec of at most ${MAX_SPEC_LENGTH} characters.`);
+  }
+  return value;
+}
+
+function scoreRange(value: unknown, key: string): { min: number; max: number } | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || typeof value.min !== 'number' || typeof value.max !== 'number' || !Number.isFinite(value.min) || !Number.isFinite(value.max) || value.min > value.max) {
+    throw new BadRequest(`view.${key} must be { min, max } with finite numbers, min <= max.`);
+  }
+  return { min: value.min, max: value.max };
+}
+
+/** A ViewSpec rebuilt from only the fields that are valid (nothing unknown passes through). */
+function viewSpec(value: unknown): ViewSpec {
+  if (!isRecord(value)) throw new BadRequest('setView: view must be an object.');
+  const unknown = Object.keys(value).find((k) => !VIEW_KEYS.has(k));
+  if (unknown !== undefined) throw new BadRequest(`setView: unknown view field "${clip(unknown, 40)}".`);
+  const view: ViewSpec = {};
+  if (value.sort !== undefined) {
+    const sort = value.sort;
+    if (!isRecord(sort) || !SORT_KEYS.includes(sort.key as SortKey) || typeof sort.descending !== 'boolean') {
+      throw new BadRequest(`setView: sort must be { key: ${SORT_KEYS.join(' | ')}, descending: boolean }.`);
+    }
+    view.sort = { key: sort.key as SortKey, descending: sort.descending };
+  }
+  const askllmRange = scoreRange(value.askllmRange, 'askllmRange');
+  if (askllmRange) view.askllmRange = askllmRange;
+  const densityRange = scoreRange(value.densityRange, 'densityRange');
+  if (densityRange) view.densityRange = densityRange;
+  if (value.decision !== undefined) {
+    if (!DECISION_FILTERS.includes(value.decision as DecisionFilter)) throw new BadRequest(`setView: decision must be one of ${DECISION_FILTERS.join(', ')}.`);
+    view.decision = value.decision as DecisionFilter;
+  }
+  if (value.compare !== undefined) {
+    if (!COMPARE_FILTERS.includes(value.compare as (typeof COMPARE_FILTERS)[number])) throw new BadRequest(`setView: compare must be one of ${COMPARE_FILTERS.join(', ')}.`);
+    view.compare = value.compare as (typeof COMPARE_FILTERS)[number];
+  }
+  if (value.searchMatches !== undefined) {
+    if (typeof value.searchMatches !== 'boolean') throw new BadRequest('setView: searchMatches must be a boolean.');
+    view.searchMatches = value.searchMatches;
+  }
+  return view;
+}
+
+/** Ranges as sent, checked to be integer [start, end) pairs and merged into ascending disjoint ones. */
+function rowSelection(value: unknown): RowSelection {
+  if (!isRecord(value) || !Array.isArray(value.ranges)) throw new BadRequest('selection must be { viewId, ranges: [[start, end), ...] }.');
+  const viewId = integer(value, 'viewId', 0);
+  if (value.ranges.length > MAX_SELECTION_RANGES) throw new BadRequest(`selection: more than ${MAX_SELECTION_RANGES} ranges.`);
+  const ranges: Array<[number, number]> = [];
+  for (const range of value.ranges as unknown[]) {
+    if (!Array.isArray(range) || range.length !== 2 || !range.every((n) => Number.isSafeInteger(n) && n >= 0) || range[0] >= range[1]) {
+      throw new BadRequest(`selection: ${clip(JSON.stringify(range) ?? 'nothing', 40)} is not a range [start, end) of view positions.`);
+    }
+    ranges.push([range[0], range[1]]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of ranges) {
+    const last = merged.at(-1);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return { viewId, ranges: merged };
 }

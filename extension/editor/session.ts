@@ -2,11 +2,15 @@ import { basename } from 'node:path';
 import { describeError, isCancelled, UserError } from '../core/errors';
 import { openShard } from '../core/shard/open';
 import type { IndexProgress, Shard } from '../core/shard/types';
+import { ShardAnnotations } from '../core/curation';
 import type { ShardInfo, ToWebviewMessage } from '../protocol';
 import type { Logger } from './logger';
 
 /** Events the session pushes to whoever shows it. */
-export type SessionEvent = Extract<ToWebviewMessage, { type: 'shardInfo' | 'indexProgress' | 'shardError' }>;
+export type SessionEvent = Extract<ToWebviewMessage, { type: 'shardInfo' | 'indexProgress' | 'shardError' | 'annotationsChanged' | 'summary' }>;
+
+/** Past this many changed rows one annotationsChanged says "all rows": the webview refetches its pages anyway. */
+const CHANGED_ROWS_LIMIT = 5000;
 
 export interface SessionOptions {
   /**
@@ -20,6 +24,13 @@ export interface SessionOptions {
   progressIntervalMs?: number;
   /** A one-line notice for the user that does not stop the shard from opening. */
   onWarning?: (message: string) => void;
+  /** Where the annotation store goes instead of next to the shard (the `shardCurator.storeDirectory` setting). */
+  storeDir?: string;
+  /**
+   * Minimum time between two annotationsChanged + summary events while scores stream in; the
+   * summary covers the whole shard, so it is not recomputed per row.
+   */
+  changeIntervalMs?: number;
 }
 
 /**
@@ -40,6 +51,14 @@ export class ShardSession {
   private disposed = false;
   private readonly abort = new AbortController();
   private readonly listeners = new Set<(event: SessionEvent) => void>();
+  private curation: ShardAnnotations | undefined;
+  private curationFailure: string | undefined;
+  private curationOpening: Promise<void> | undefined;
+  private stopWatching: (() => void) | undefined;
+  /** Rows changed since the last annotationsChanged event; undefined means all rows. */
+  private pendingRows: Set<number> | undefined = new Set();
+  private changeTimer: NodeJS.Timeout | undefined;
+  private lastChangeAt = -Infinity;
   /** Resolves once the shard is open and indexed, or it failed (never rejects). */
   readonly settled: Promise<void>;
 
@@ -59,6 +78,36 @@ export class ShardSession {
   requireShard(): Shard {
     if (this.current) return this.current;
     throw new UserError(this.failure ?? 'The shard is still opening.');
+  }
+
+  /** The shard's annotations, or a UserError saying why there are none (yet). */
+  requireAnnotations(): ShardAnnotations {
+    if (this.curation) return this.curation;
+    if (this.failure !== undefined) throw new UserError(this.failure);
+    throw new UserError(this.curationFailure ?? 'The shard is still being indexed; its annotations load right after.');
+  }
+
+  /** Waits for the shard to be indexed and its annotations loaded; rejects with the reason they cannot be. */
+  async annotations(): Promise<ShardAnnotations> {
+    await this.settled;
+    await this.curationOpening;
+    return this.requireAnnotations();
+  }
+
+  /**
+   * Announces changed annotations or decisions of `rows` (all rows when absent), coalesced: one
+   * annotationsChanged and one summary per interval however fast the changes come.
+   */
+  changed(rows?: ArrayLike<number>): void {
+    if (this.disposed) return;
+    if (rows === undefined || this.pendingRows === undefined || this.pendingRows.size + rows.length > CHANGED_ROWS_LIMIT) {
+      this.pendingRows = undefined;
+    } else {
+      for (let i = 0; i < rows.length; i++) this.pendingRows.add(rows[i]);
+    }
+    if (this.changeTimer) return;
+    const wait = Math.max(0, this.lastChangeAt + (this.options.changeIntervalMs ?? 250) - performance.now());
+    this.changeTimer = setTimeout(() => this.flushChanges(), wait);
   }
 
   info(): ShardInfo | undefined {
@@ -83,6 +132,8 @@ export class ShardSession {
     if (this.lastProgress && !this.indexed) events.push({ type: 'indexProgress', ...this.lastProgress });
     const info = this.info();
     if (info) events.push({ type: 'shardInfo', info });
+    const summary = this.summary();
+    if (summary) events.push(summary);
     return events;
   }
 
@@ -101,6 +152,8 @@ export class ShardSession {
     this.textFieldPicked = true;
     const info = this.info()!;
     this.emit({ type: 'shardInfo', info });
+    // Annotations belong to a row's text: with another text field every row has another text hash.
+    if (this.indexed) this.curationOpening = this.rescanAnnotations();
     return info;
   }
 
@@ -109,6 +162,9 @@ export class ShardSession {
     this.disposed = true;
     this.abort.abort();
     this.listeners.clear();
+    clearTimeout(this.changeTimer);
+    await this.curationOpening;
+    await this.closeAnnotations();
     const shard = this.current;
     this.current = undefined;
     try {
@@ -139,6 +195,7 @@ export class ShardSession {
       this.applyTextFieldSetting(true);
       this.log.info(`Indexed ${this.path}: ${shard.rowCount} rows, ${shard.malformed.count} malformed lines`);
       this.announceInfo();
+      this.curationOpening = this.openAnnotations();
     } catch (err) {
       if (this.disposed && isCancelled(err)) return;
       this.failure = describeError(err);
@@ -147,6 +204,77 @@ export class ShardSession {
       this.current = undefined;
       await shard?.close().catch((closeErr: unknown) => this.log.error(`Closing ${this.path} failed`, closeErr));
       this.emit({ type: 'shardError', message: this.failure });
+    }
+  }
+
+  /**
+   * Loads the annotation store and the rows' text hashes. A failure here leaves the shard readable:
+   * the grid works, the curation requests say why they cannot.
+   */
+  private async openAnnotations(): Promise<void> {
+    const shard = this.current;
+    if (!shard || this.disposed) return;
+    this.curationFailure = undefined;
+    try {
+      const curation = await ShardAnnotations.open(shard, { storeDir: this.options.storeDir, signal: this.abort.signal, watch: true });
+      if (this.disposed || this.current !== shard) {
+        await curation.close();
+        return;
+      }
+      this.curation = curation;
+      // Scores written by this editor and by the CLI on the same store arrive the same way.
+      this.stopWatching = curation.onDidChange((change) => this.changed(change.rows));
+      this.log.info(`Loaded the annotations of ${this.path}`);
+      this.changed();
+    } catch (err) {
+      if (this.disposed && isCancelled(err)) return;
+      this.curationFailure = `The annotations of ${basename(this.path)} cannot be loaded: ${describeError(err)}`;
+      this.log.error(this.curationFailure, err);
+      this.options.onWarning?.(this.curationFailure);
+    }
+  }
+
+  private async rescanAnnotations(): Promise<void> {
+    await this.curationOpening;
+    const curation = this.curation;
+    if (!curation) return this.openAnnotations();
+    try {
+      await curation.rescan({ signal: this.abort.signal });
+    } catch (err) {
+      if (this.disposed && isCancelled(err)) return;
+      this.log.error(`Hashing the new text field of ${this.path} failed`, err);
+      this.options.onWarning?.(`The annotations of ${basename(this.path)} could not follow the new text field: ${describeError(err)}`);
+    }
+  }
+
+  private async closeAnnotations(): Promise<void> {
+    const curation = this.curation;
+    this.curation = undefined;
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    try {
+      await curation?.close();
+    } catch (err) {
+      this.log.error(`Closing the annotations of ${this.path} failed`, err);
+    }
+  }
+
+  private summary(): Extract<SessionEvent, { type: 'summary' }> | undefined {
+    return this.curation ? { type: 'summary', summary: this.curation.summary() } : undefined;
+  }
+
+  private flushChanges(): void {
+    this.changeTimer = undefined;
+    if (this.disposed) return;
+    this.lastChangeAt = performance.now();
+    const rows = this.pendingRows;
+    this.pendingRows = new Set();
+    this.emit(rows === undefined ? { type: 'annotationsChanged' } : { type: 'annotationsChanged', rows: [...rows].sort((a, b) => a - b) });
+    try {
+      const summary = this.summary();
+      if (summary) this.emit(summary);
+    } catch (err) {
+      this.log.error(`Summarising the annotations of ${this.path} failed`, err);
     }
   }
 

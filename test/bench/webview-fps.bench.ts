@@ -4,6 +4,7 @@
  * scrolled every frame, by wheel events (row by row) and by scrollbar-drag jumps across the whole
  * shard (every frame a new, uncached place). Baseline: an empty page's frames in the same browser.
  */
+import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import { launchBrowser, openEditor, waitForRows } from '../webview/harness/harness';
 import { SYNTHETIC_ROWS, syntheticShard } from '../webview/harness/shards';
@@ -73,7 +74,7 @@ export const bench: Bench = {
           { name: `${label}: p99 frame`, value: s.p99, unit: 'ms', baseline: { name: 'empty page p99', value: base.p99, unit: 'ms' }, ratio: base.p99 / s.p99 },
         );
       }
-      results.push({ name: 'rows requests during both runs', value: requests, unit: 'requests', note: `${SECONDS * 2} s of scrolling, pages of 100 rows` });
+      results.push({ name: 'rows requests during both runs', value: requests, unit: 'requests', note: `${SECONDS * 2} s of scrolling, pages of 100 rows; load average ${loadavg()[0].toFixed(1)} (software rendering, shared cores: pessimistic)` });
       return results;
     } finally {
       await browser.close();

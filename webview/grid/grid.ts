@@ -108,13 +108,6 @@ export class Grid {
     return this.map.rowCount;
   }
 
-  /** First and last row index in view (inclusive). */
-  get visibleRange(): { first: number; last: number } {
-    const first = Math.floor(this.virtualTop / ROW_HEIGHT);
-    const last = Math.min(this.rowCount - 1, Math.floor((this.virtualTop + this.map.viewportHeight - 1) / ROW_HEIGHT));
-    return { first, last };
-  }
-
   focus(): void {
     this.viewport.focus({ preventScroll: true });
   }
@@ -218,8 +211,9 @@ export class Grid {
 
   private onScroll(): void {
     const scrollTop = this.viewport.scrollTop;
-    // Our own setVirtualTop lands within a pixel of what it asked for; anything else is the user.
-    if (Math.abs(scrollTop - this.knownScrollTop) >= 1) {
+    // Our own writes land within a pixel or two of what was asked (Chromium snaps scroll offsets,
+    // not always to the nearest pixel); anything further is the user moving the scrollbar.
+    if (Math.abs(scrollTop - this.knownScrollTop) >= 2) {
       this.virtualTop = this.map.virtualTopFromScrollTop(scrollTop);
       this.knownScrollTop = scrollTop;
     }

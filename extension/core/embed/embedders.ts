@@ -5,14 +5,17 @@
 import { textHash } from '../store/text-hash';
 import { BuiltinEmbedder, type BuiltinEmbedderOptions } from './builtin';
 import type { EmbeddingCache } from './cache';
+import { OllamaEmbedder, type OllamaEmbedderSpec } from './ollama';
 import type { Embedder } from './types';
 
-export type EmbedderSpec = { kind: 'builtin' } & BuiltinEmbedderOptions;
+export type EmbedderSpec = ({ kind: 'builtin' } & BuiltinEmbedderOptions) | OllamaEmbedderSpec;
 
 export function createEmbedder(spec: EmbedderSpec): Embedder {
   switch (spec.kind) {
     case 'builtin':
       return new BuiltinEmbedder(spec);
+    case 'ollama':
+      return new OllamaEmbedder(spec);
   }
 }
 

@@ -132,9 +132,26 @@ export async function exportCurated(options: ExportCuratedOptions): Promise<Expo
       output,
       dropped,
     };
-    const result = await runExportJob(job, shard.path, signal, (event) => {
-      if (event.phase !== 'annotations') options.onProgress?.(event);
-    }) as CuratedJobResult;
+    // The pass and the shard's hash run side by side; either failing stops the other.
+    const stop = new AbortController();
+    const stopOnAbort = () => stop.abort();
+    signal?.addEventListener('abort', stopOnAbort, { once: true });
+    let result: CuratedJobResult;
+    let fingerprint: { sha256: string; bytes: number };
+    try {
+      const jobs = [
+        runExportJob(job, shard.path, stop.signal, (event) => { if (event.phase !== 'annotations') options.onProgress?.(event); }),
+        runExportJob({ kind: 'hash', path: shard.path }, shard.path, stop.signal, () => undefined),
+      ];
+      // Promise.all rejects with the first failure; the other job, stopped because of it, is not reported.
+      jobs.forEach((promise) => promise.catch(() => stop.abort()));
+      [result, fingerprint] = await Promise.all(jobs) as [CuratedJobResult, { sha256: string; bytes: number }];
+    } finally {
+      signal?.removeEventListener('abort', stopOnAbort);
+    }
+    if (fingerprint.bytes !== result.source.bytes) {
+      throw new ShardError(shard.path, `changed on disk since it was opened (${fingerprint.bytes} bytes were hashed, it had ${result.source.bytes}); reopen it and export again`);
+    }
 
     options.onProgress?.({ phase: 'verifying', bytesDone: 0, bytesTotal: result.output.bytes, rowsDone: 0, rowsTotal: result.kept });
     const shardFormat = (target: OutputTarget): ShardFormat => (target.format === 'arrow' ? 'arrow-file' : target.gzip ? 'jsonl.gz' : 'jsonl');
@@ -144,7 +161,7 @@ export async function exportCurated(options: ExportCuratedOptions): Promise<Expo
 
     const file = (target: OutputTarget, written: WrittenFile, rows: number) => ({ path: target.name, format: target.format, gzip: target.gzip, rows, ...written });
     const recipe = buildRecipe(options.recipe, {
-      source: { path: shard.path, format: shard.format, ...result.source },
+      source: { path: shard.path, format: shard.format, ...result.source, sha256: fingerprint.sha256 },
       rows: { input: result.inputRows, kept: result.kept, dropped: result.dropped, malformedSkipped: result.malformedLines },
       overrides: { keep: decisions.keepOverrides, drop: decisions.dropOverrides, changingVerdict: decisions.overridesChangingVerdict },
       output: { ...file(output, result.output, result.kept), withAnnotations: job.withAnnotations },

@@ -1,6 +1,5 @@
 /**
- * The export passes themselves, run in the export worker: read the shard once in row order (and
- * hash its bytes), write kept rows to the output and dropped rows to the dropped-rows file, each a
+ * The export passes themselves, run in the export worker: read the shard once in row order, write kept rows to the output and dropped rows to the dropped-rows file, each a
  * temporary file the caller created. JSONL -> JSONL copies each row's original bytes; Arrow -> Arrow
  * copies record batches (zero-copy slices, or a gather of the kept rows); conversions go through
  * JSON values. JSONL -> Arrow reads the shard twice: once to infer the schema of the kept rows.
@@ -57,7 +56,8 @@ export interface CuratedJobResult {
   dropped: number;
   /** JSONL lines that are not rows (skipped, as when the shard is opened). */
   malformedLines: number;
-  source: { bytes: number; sha256: string; mtime: string };
+  /** The shard's size and mtime when the pass started (its SHA-256 comes from a hash job alongside). */
+  source: { bytes: number; mtime: string };
   output: WrittenFile;
   droppedOutput?: WrittenFile;
 }
@@ -278,16 +278,12 @@ async function exportJsonl(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
   const outputs = openOutputs(job, target);
 
   return withSinks(outputs.sinks, async () => {
-    const hash = createHash('sha256');
     let bytesDone = 0;
     let rows = 0;
     let kept = 0;
     let malformedLines = 0;
     const scan = scanRawRows(path, gzip, {
-      onFileChunk: (chunk) => {
-        hash.update(chunk);
-        bytesDone += chunk.length;
-      },
+      onFileChunk: (chunk) => { bytesDone += chunk.length; },
       onMalformed: () => { malformedLines++; },
     });
     for await (const batch of scan) {
@@ -311,7 +307,7 @@ async function exportJsonl(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
     const droppedOutput = await outputs.dropped?.finish();
     return {
       inputRows: rows, kept, dropped: rows - kept, malformedLines,
-      source: { bytes: size, sha256: hash.digest('hex'), mtime }, output, droppedOutput,
+      source: { bytes: size, mtime }, output, droppedOutput,
     };
   });
 }
@@ -337,8 +333,16 @@ function openOutputs<T>(
   return { kept: open(job.output, 'kept'), dropped: job.dropped && open(job.dropped, 'dropped'), sinks };
 }
 
-/** SHA-256 of a whole file, read sequentially. */
-async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+export interface HashJob {
+  kind: 'hash';
+  path: string;
+}
+
+/**
+ * SHA-256 of a whole file, read sequentially: the shard's fingerprint for the recipe. Run as its
+ * own job next to the export pass, so hashing and parsing use two cores.
+ */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
@@ -377,9 +381,6 @@ async function exportArrow(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
       out.format === 'arrow' ? new ArrowToArrow(sink, index.schema, extras, out.name) : new ArrowToJsonl(sink, index.schema, extras);
     const outputs = openOutputs(job, target, (extras) => extras.checkNoClash(path, (name) => names.includes(name), 'the schema'));
     return await withSinks(outputs.sinks, async () => {
-      // The fingerprint is a second, sequential read of the file, alongside the batch reads.
-      const fingerprint = sha256File(path);
-      fingerprint.catch(() => undefined);
       let kept = 0;
       let pending = index.batches.length > 0 ? readBatch(file, index, index.batches[0]) : undefined;
       for (let b = 0; b < index.batches.length; b++) {
@@ -393,13 +394,11 @@ async function exportArrow(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
         await outputs.dropped?.add(batch, entry.firstRow, ranges.dropped);
         emit({ phase: 'writing', bytesDone: entry.offset + entry.byteLength, bytesTotal: file.size, rowsDone: entry.firstRow + entry.rows, rowsTotal: rowCount });
       }
-      const { sha256, bytes } = await fingerprint;
-      if (bytes !== file.size) throw changedOnDisk(path, `${bytes} bytes were read, it had ${file.size}`);
       const output = await outputs.kept.finish();
       const droppedOutput = await outputs.dropped?.finish();
       return {
         inputRows: rowCount, kept, dropped: rowCount - kept, malformedLines: 0,
-        source: { bytes: file.size, sha256, mtime }, output, droppedOutput,
+        source: { bytes: file.size, mtime }, output, droppedOutput,
       };
     });
   } finally {

@@ -294,6 +294,7 @@ export class AnnotationStore {
 
   /** Everything known about one row's current text, for the detail pane. */
   rowAnnotations(row: number, current: RowTextHashes): RowAnnotations {
+    if (!(row >= 0 && row < current.rowCount)) throw new RangeError(`row ${row} is not in the shard (0..${current.rowCount - 1})`);
     const out: RowAnnotations = { row, textHash: current.hex(row), askllm: [], askllmFailures: [], density: null, override: this.overrideSlots.at(row, current) };
     for (const scores of this.askllm.values()) {
       const slot = scores.scoreAt(row, current);

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as A from 'apache-arrow';
@@ -14,6 +14,7 @@ import { realDocuments } from '../../fixtures/corpus';
 import { decisionsOf, expectedJsonl, files, jsonlFixture, lines, randomMask, sha256, tempDir, type JsonlFixture } from './helpers';
 
 const ROWS = 1200;
+const PROMPT = '###\n{text}\n###\n\nDoes the previous paragraph demarcated within ### and ### contain informative signal for pre-training a large-language model? An informative datapoint should be well-formatted, contain some usable knowledge of the world, and strictly NOT have any harmful, racist, sexist, etc. content.\n\nOPTIONS:\n- yes\n- no';
 let dir: string;
 let cleanup: () => void;
 let fixture: JsonlFixture;
@@ -41,7 +42,12 @@ describe('JSONL export', () => {
     const output = join(dir, 'exact.jsonl');
     const result = await exportCurated({
       shard: { path: shardPath, format: 'jsonl' }, decisions, output,
-      recipe: { textField: 'text', sampler: { spec: 'random:0.3', seed: 9 } },
+      recipe: {
+        textField: 'text',
+        sampler: { spec: 'random:0.3', seed: 9 },
+        askllm: { model: 'qwen2.5:0.5b', modelDigest: 'a8b0c5157701', promptTemplate: PROMPT },
+        density: { embedder: 'builtin-hash-256', sketch: { hashes: 64, bits: 8, seed: 1 } },
+      },
     });
     const kept = (row: number) => decisions.decision[row] === 1;
     const written = readFileSync(output);
@@ -61,6 +67,19 @@ describe('JSONL export', () => {
     assert.equal(recipe.output.bytes, written.length);
     assert.deepEqual(recipe.overrides, { keep: 1, drop: 2, changingVerdict: decisions.overridesChangingVerdict });
     assert.deepEqual(JSON.parse(readFileSync(`${output}.recipe.json`, 'utf8')), recipe);
+    assert.equal(recipe.format, 'shard-curator-recipe');
+    assert.equal(recipe.tool.version, JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version);
+    assert.ok(Math.abs(Date.parse(recipe.createdAt) - Date.now()) < 600_000);
+    assert.deepEqual(recipe.source, {
+      path: shardPath, format: 'jsonl', bytes: fixture.content.length, sha256: sha256(fixture.content),
+      mtime: statSync(shardPath).mtime.toISOString(), textField: 'text',
+    });
+    assert.deepEqual(recipe.sampler, { spec: 'random:0.3', seed: 9, steps: null });
+    assert.deepEqual(recipe.askllm, { model: 'qwen2.5:0.5b', modelDigest: 'a8b0c5157701', promptTemplate: PROMPT, promptSha256: sha256(Buffer.from(PROMPT)) });
+    assert.deepEqual(recipe.density, { embedder: 'builtin-hash-256', embedderDigest: null, sketch: { hashes: 64, bits: 8, seed: 1 } });
+    assert.deepEqual({ ...recipe.output, sha256: undefined, bytes: undefined },
+      { path: output, format: 'jsonl', gzip: false, rows: decisions.kept, withAnnotations: false, sha256: undefined, bytes: undefined });
+    assert.equal(recipe.dropped, null);
     assert.deepEqual(files(dir), ['exact.jsonl', 'exact.jsonl.recipe.json', 'shard.jsonl']);
   });
 
@@ -195,6 +214,17 @@ describe('JSONL export', () => {
     assert.deepEqual(apacheRows, expected);
     const flechette = F.tableFromIPC(readFileSync(output), { useBigInt: false });
     assert.deepEqual(flechette.toArray().map((row) => ({ ...row })), expected);
+  });
+
+  test('keeping no row gives an empty file that still verifies, in both formats', async () => {
+    const none = new Uint8Array(ROWS);
+    const jsonl = join(dir, 'none.jsonl.gz');
+    const arrow = join(dir, 'none.arrow');
+    const { recipe } = await exportCurated({ shard: { path: shardPath, format: 'jsonl' }, decisions: decisionsOf(none), output: jsonl, recipe: {} });
+    assert.equal(gunzipSync(readFileSync(jsonl)).length, 0);
+    assert.deepEqual(recipe.rows, { input: ROWS, kept: 0, dropped: ROWS, malformedSkipped: fixture.malformed });
+    await exportCurated({ shard: { path: shardPath, format: 'jsonl' }, decisions: decisionsOf(none), output: arrow, format: 'arrow', recipe: {} });
+    assert.equal(A.tableFromIPC(readFileSync(arrow)).numRows, 0);
   });
 
   test('a sampler must have decided every row', async () => {

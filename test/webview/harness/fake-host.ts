@@ -38,7 +38,9 @@ export class FakeHost {
 
   async send(message: ToWebviewMessage): Promise<void> {
     if (!this.page || this.page.isClosed()) return;
-    await this.page.evaluate((data) => window.dispatchEvent(new MessageEvent('message', { data })), message).catch((error: Error) => {
+    // `unknown`: Playwright's serializable-type check recurses forever on the JsonValue union.
+    const data: unknown = message;
+    await this.page.evaluate((payload) => window.dispatchEvent(new MessageEvent('message', { data: payload })), data).catch((error: Error) => {
       // A reload tears down the page under an in-flight answer; the new page asks again.
       if (!/Execution context was destroyed|Target page, context or browser has been closed/.test(error.message)) throw error;
     });
@@ -107,6 +109,7 @@ export class FakeHost {
     let found = 0;
     for (let start = 0; start < total; start += SEARCH_SLICE) {
       await new Promise((r) => setImmediate(r));
+      if (!this.page || this.page.isClosed()) return;
       if (search.cancelled) {
         await this.send({ type: 'searchProgress', searchId: search.searchId, scanned: start, total, matches: [], done: true, error: 'Cancelled.' });
         return;

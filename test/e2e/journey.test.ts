@@ -1,0 +1,228 @@
+/**
+ * The user's journey in a real VS Code (code-server 4.139.1 = VS Code 1.139, Node extension host) with
+ * the packaged .vsix installed, driven in Chromium: open the example shards, read, score, measure
+ * density, sample, override, export. Run by `npm run test:e2e` (test/e2e/run.mjs), never by `npm test`.
+ *
+ * Steps whose feature is not in the installed manifest are skipped with the reason, never faked.
+ * The Ollama host comes from the machine settings (a fake Ollama); the workspace's
+ * .vscode/settings.json names a second fake that must never be contacted.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import type { FrameLocator } from 'playwright-core';
+import { startFakeOllama, type FakeOllama } from '../fakes/ollama-server';
+import { oneLine } from '../../webview/grid/columns';
+import { ROOT, Workbench } from './workbench';
+
+const ARROW = join(ROOT, 'examples', 'web-sample.arrow');
+const JSONL = join(ROOT, 'examples', 'web-sample.jsonl');
+const HOSTS_SETTING = 'shardCurator.ollama.hosts';
+
+/** The example shards' texts, read independently of the extension's readers. */
+const jsonlTexts: string[] = readFileSync(JSONL, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line).text);
+const arrowTexts: string[] = tableFromIPC(readFileSync(ARROW)).getChild('text')!.toArray() as string[];
+
+const workbench = new Workbench();
+let ollama: FakeOllama;
+/** Named by the workspace settings; scope `machine` means it must be ignored. */
+let decoy: FakeOllama;
+
+before(async () => {
+  ollama = await startFakeOllama();
+  decoy = await startFakeOllama();
+  await workbench.start({
+    machineSettings: { [HOSTS_SETTING]: [ollama.url] },
+    workspaceSettings: { [HOSTS_SETTING]: [decoy.url] },
+    workspaceFiles: [ARROW, JSONL],
+  });
+}, { timeout: 5 * 60_000 });
+
+after(async () => {
+  await workbench.stop();
+  await ollama?.stop();
+  await decoy?.stop();
+});
+
+interface GridRow { rowIndex: number; selected: boolean; cells: string[] }
+
+async function renderedRows(view: FrameLocator): Promise<GridRow[]> {
+  return view.locator('[role=grid] [role=row]:not([hidden])').evaluateAll((rows) =>
+    rows.map((row) => ({
+      rowIndex: Number(row.getAttribute('aria-rowindex')),
+      selected: row.getAttribute('aria-selected') === 'true',
+      cells: [...row.querySelectorAll('[role=gridcell]')].map((c) => c.textContent ?? ''),
+    })).sort((a, b) => a.rowIndex - b.rowIndex));
+}
+
+async function waitForRows(view: FrameLocator, predicate: (rows: GridRow[]) => boolean, what: string, timeoutMs = 30_000): Promise<GridRow[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await renderedRows(view);
+    if (predicate(rows)) return rows;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; rendered: ${JSON.stringify(rows.slice(0, 2))}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The column index of a header (the grid's cells follow the header order). */
+async function columnIndex(view: FrameLocator, header: string): Promise<number> {
+  const headers = await view.locator('.grid-header-cell').allInnerTexts();
+  const index = headers.findIndex((h) => h.trim() === header);
+  assert.ok(index >= 0, `no "${header}" column among ${JSON.stringify(headers)}`);
+  return index;
+}
+
+async function expectShardEditor(fileName: string, rowCount: number, texts: string[]): Promise<FrameLocator> {
+  const view = workbench.webview();
+  const grid = view.locator('[role=grid]');
+  await grid.and(view.locator(`[aria-label="Rows of ${fileName}"]`)).waitFor({ timeout: 60_000 });
+  await view.locator(`[role=grid][aria-rowcount="${rowCount}"]`).waitFor({ timeout: 60_000 });
+  const textColumn = await columnIndex(view, 'text');
+  const rows = await waitForRows(view, (r) => r.length > 0 && r[0].cells[textColumn] !== '', 'the first rows');
+  assert.equal(rows[0].rowIndex, 1);
+  assert.equal(rows[0].cells[textColumn], oneLine(texts[0]));
+  assert.equal(await workbench.activeTabLabel(), fileName);
+  return view;
+}
+
+test('an Arrow shard opens in the shard editor by default, with every row counted', async () => {
+  await workbench.openFromExplorer('web-sample.arrow');
+  await expectShardEditor('web-sample.arrow', arrowTexts.length, arrowTexts);
+});
+
+test('End scrolls the Arrow shard to its last row', async () => {
+  const view = workbench.webview();
+  const textColumn = await columnIndex(view, 'text');
+  await view.locator('[role=row][aria-rowindex="2"]').click();
+  await view.locator('[role=grid]').press('End');
+  const last = arrowTexts.length;
+  const rows = await waitForRows(view, (r) => r.some((row) => row.rowIndex === last && row.cells[textColumn] !== ''), 'the last row');
+  const lastRow = rows.find((row) => row.rowIndex === last)!;
+  assert.equal(lastRow.cells[textColumn], oneLine(arrowTexts[last - 1]));
+  assert.equal(lastRow.selected, true);
+  await workbench.screenshot('arrow-end');
+});
+
+test('a row\'s detail shows its full text', async () => {
+  const view = workbench.webview();
+  await view.locator('[role=grid]').press('Home');
+  await view.locator('[role=row][aria-rowindex="3"]').click();
+  const detail = view.locator('[role=region][aria-label="Row detail"]');
+  await detail.locator('.detail-title', { hasText: /^Row 3$/ }).waitFor();
+  const text = detail.locator('[aria-label="Text"]');
+  await text.waitFor();
+  assert.equal(await text.textContent(), arrowTexts[2]);
+  await workbench.screenshot('arrow-shard');
+});
+
+test('a JSONL shard stays a text file until "Open Shard" opens it in the shard editor', async () => {
+  await workbench.openFromExplorer('web-sample.jsonl');
+  // Priority "option": VS Code's text editor, not ours.
+  await workbench.page.locator('.editor-instance .monaco-editor').first().waitFor();
+  assert.equal(await workbench.activeTabLabel(), 'web-sample.jsonl');
+  await workbench.runCommand('Shard Curator: Open Shard');
+  const view = await expectShardEditor('web-sample.jsonl', jsonlTexts.length, jsonlTexts);
+  await view.locator('[role=row][aria-rowindex="1"]').click();
+  const text = view.locator('[role=region][aria-label="Row detail"] [aria-label="Text"]');
+  await text.waitFor();
+  assert.equal(await text.textContent(), jsonlTexts[0]);
+  await workbench.screenshot('jsonl-shard');
+});
+
+const SELECT_MODEL = 'Shard Curator: Select Ollama Model';
+const SCORE_SELECTED = 'Shard Curator: Score Selected Rows with Ask-LLM';
+const COMPUTE_DENSITY = 'Shard Curator: Compute Density';
+const EXPORT = 'Shard Curator: Export Curated Shard...';
+const JUDGE = 'qwen2.5:0.5b';
+const SCORED_ROWS = 5;
+
+function missing(...needs: Array<['command' | 'setting', string]>): string | false {
+  for (const [kind, name] of needs) {
+    if (kind === 'command' ? !workbench.hasCommand(name) : !workbench.hasSetting(name)) return `${kind} "${name}" is not contributed yet`;
+  }
+  return false;
+}
+
+/** The chat prompt a scoring request carried (the row text is inside it). */
+function promptOf(body: any): string {
+  return body.messages ? body.messages.map((m: { content: string }) => m.content).join('\n') : body.prompt;
+}
+
+test('"Select Ollama Model" lists the judges of the machine-settings host and sets one', async (t) => {
+  const reason = missing(['setting', HOSTS_SETTING], ['command', SELECT_MODEL]);
+  if (reason) return t.skip(reason);
+  await workbench.runCommand(SELECT_MODEL);
+  await workbench.pickQuickItem(JUDGE);
+  await workbench.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  const userSettings = JSON.parse(readFileSync(join(workbench.userDataDir, 'User', 'settings.json'), 'utf8'));
+  assert.equal(userSettings['shardCurator.askLlm.model'], JUDGE);
+});
+
+test('"Score Selected Rows with Ask-LLM" scores exactly the selected rows through the machine-scoped host', async (t) => {
+  const reason = missing(['setting', HOSTS_SETTING], ['command', SCORE_SELECTED]);
+  if (reason) return t.skip(reason);
+  const view = workbench.webview();
+  await view.locator('[role=row][aria-rowindex="1"]').click();
+  await view.locator(`[role=row][aria-rowindex="${SCORED_ROWS}"]`).click({ modifiers: ['Shift'] });
+  const before = ollama.inferenceRequests().length;
+  await workbench.runCommand(SCORE_SELECTED);
+  const message = await workbench.waitForNotification(/rows scored with/);
+  assert.match(message, new RegExp(`^${SCORED_ROWS} rows scored with ${JUDGE.replace('.', '\\.')}`));
+  const requests = ollama.inferenceRequests().slice(before);
+  assert.equal(requests.length, SCORED_ROWS);
+  for (let row = 0; row < SCORED_ROWS; row++) {
+    assert.equal(requests.filter((r) => promptOf(r.body).includes(jsonlTexts[row].slice(0, 200))).length, 1, `row ${row + 1} scored once`);
+  }
+  await workbench.screenshot('scored');
+});
+
+test('a workspace .vscode/settings.json cannot point the extension at another Ollama host', async (t) => {
+  const reason = missing(['setting', HOSTS_SETTING]);
+  if (reason) return t.skip(reason);
+  assert.ok(ollama.requests.length > 0, 'the machine-settings host was never asked');
+  assert.deepEqual(decoy.requests.map((r) => `${r.method} ${r.path}`), [], 'the workspace-settings host was contacted');
+});
+
+test('"Compute Density" with the built-in embedder measures every row', async (t) => {
+  const reason = missing(['command', COMPUTE_DENSITY]);
+  if (reason) return t.skip(reason);
+  const embedRequests = ollama.requests.filter((r) => r.path === '/api/embed').length;
+  await workbench.runCommand(COMPUTE_DENSITY);
+  await workbench.pickQuickItem('Built-in');
+  const message = await workbench.waitForNotification(/^Density of .* rows computed/);
+  assert.match(message, new RegExp(`^Density of ${jsonlTexts.length.toLocaleString('en-US')} rows computed with `));
+  assert.equal(ollama.requests.filter((r) => r.path === '/api/embed').length, embedRequests, 'the built-in embedder needs no server');
+  await workbench.screenshot('density');
+});
+
+test('"Export Curated Shard..." writes the kept rows byte for byte and the recipe', async (t) => {
+  const reason = missing(['command', EXPORT], ['command', COMPUTE_DENSITY]);
+  if (reason) return t.skip(reason);
+  const out = join(workbench.workspace, 'curated.jsonl');
+  await workbench.runCommand(EXPORT);
+  // No sampler chosen in the editor: the export asks for a spec.
+  await workbench.answerQuickInput('density-ips:0.5');
+  // The save dialog (code-server's simple file dialog): type the path.
+  await workbench.answerQuickInput(out);
+  // Export options: none.
+  await workbench.page.locator('.quick-input-widget', { hasText: 'Export options' }).waitFor();
+  await workbench.page.keyboard.press('Enter');
+  const message = await workbench.waitForNotification(/^Exported /);
+  const match = /^Exported ([\d,]+) of ([\d,]+) rows \(([\d,]+) dropped\) to curated\.jsonl/.exec(message);
+  assert.ok(match, message);
+  const [kept, input, dropped] = match.slice(1, 4).map((n) => Number(n.replace(/,/g, '')));
+  assert.equal(input, jsonlTexts.length);
+  assert.equal(kept + dropped, input);
+  assert.ok(kept > 0 && dropped > 0, `${kept} kept, ${dropped} dropped`);
+
+  const sourceLines = new Set(readFileSync(JSONL, 'utf8').split('\n').filter((line) => line !== ''));
+  const exportedLines = readFileSync(out, 'utf8').split('\n').filter((line) => line !== '');
+  assert.equal(exportedLines.length, kept);
+  assert.ok(exportedLines.every((line) => sourceLines.has(line)), 'every exported row is a source line, byte for byte');
+  const recipe = JSON.parse(readFileSync(join(workbench.workspace, 'curated.jsonl.recipe.json'), 'utf8'));
+  assert.match(JSON.stringify(recipe), /density-ips:0\.5/);
+  await workbench.screenshot('exported');
+});

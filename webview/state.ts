@@ -3,7 +3,7 @@
  * The webview owns it and persists it with vscode.setState, so hiding and re-showing the editor
  * (which reloads the webview: retainContextWhenHidden is off) brings the same view back.
  */
-import type { SearchQuery } from '../extension/protocol';
+import type { DecisionFilter, SearchQuery, SortKey, ViewSpec } from '../extension/protocol';
 import type { VsCodeApi } from './vscode-api';
 
 export interface ColumnState {
@@ -30,6 +30,14 @@ export interface ViewState {
   selection: SelectionState;
   columns: ColumnState;
   search: SearchQuery;
+  /** Sort and filters of the grid (sent to the host with setView). */
+  view: ViewSpec;
+  /** The sampler panel's spec text and seed ('' = no sampler). */
+  sampler: { spec: string; seed: number };
+  /** The two samplers last compared. */
+  compare: { a: string; b: string; seed: number };
+  /** Which curation panels are open. */
+  panels: { scores: boolean; sampler: boolean; compare: boolean };
 }
 
 export function defaultViewState(): ViewState {
@@ -40,7 +48,38 @@ export function defaultViewState(): ViewState {
     selection: { ranges: [], active: -1, anchor: -1 },
     columns: { hidden: [], widths: {} },
     search: { pattern: '', regex: false, caseSensitive: false },
+    view: {},
+    sampler: { spec: '', seed: 0 },
+    compare: { a: '', b: '', seed: 0 },
+    panels: { scores: true, sampler: true, compare: false },
   };
+}
+
+const SORT_KEYS: readonly SortKey[] = ['row', 'chars', 'askllm', 'density'];
+const DECISION_FILTERS: readonly DecisionFilter[] = ['keep', 'drop', 'undecided', 'override'];
+const isSeed = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function sanitizeRange(value: unknown): { min: number; max: number } | undefined {
+  const r = value as { min?: unknown; max?: unknown } | undefined;
+  return r && typeof r.min === 'number' && typeof r.max === 'number' && Number.isFinite(r.min) && Number.isFinite(r.max) && r.min <= r.max ? { min: r.min, max: r.max } : undefined;
+}
+
+/**
+ * Keeps the valid parts of a saved view spec. Compare and search-match filters are not restored: they
+ * refer to a comparison or search the host holds only for the page that asked for it.
+ */
+export function sanitizeViewSpec(saved: unknown): ViewSpec {
+  const view: ViewSpec = {};
+  if (!saved || typeof saved !== 'object') return view;
+  const v = saved as Record<string, unknown>;
+  const sort = v.sort as { key?: unknown; descending?: unknown } | undefined;
+  if (sort && SORT_KEYS.includes(sort.key as SortKey) && typeof sort.descending === 'boolean') view.sort = { key: sort.key as SortKey, descending: sort.descending };
+  const askllmRange = sanitizeRange(v.askllmRange);
+  if (askllmRange) view.askllmRange = askllmRange;
+  const densityRange = sanitizeRange(v.densityRange);
+  if (densityRange) view.densityRange = densityRange;
+  if (DECISION_FILTERS.includes(v.decision as DecisionFilter)) view.decision = v.decision as DecisionFilter;
+  return view;
 }
 
 const isIndex = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= -1;
@@ -65,6 +104,15 @@ export function sanitizeViewState(saved: unknown): ViewState {
   }
   const q = s.search;
   if (q && typeof q.pattern === 'string') state.search = { pattern: q.pattern, regex: q.regex === true, caseSensitive: q.caseSensitive === true };
+  state.view = sanitizeViewSpec(s.view);
+  const sampler = s.sampler;
+  if (sampler && typeof sampler.spec === 'string' && isSeed(sampler.seed)) state.sampler = { spec: sampler.spec, seed: sampler.seed };
+  const compare = s.compare;
+  if (compare && typeof compare.a === 'string' && typeof compare.b === 'string' && isSeed(compare.seed)) state.compare = { a: compare.a, b: compare.b, seed: compare.seed };
+  const panels = s.panels;
+  if (panels && typeof panels === 'object') {
+    for (const name of ['scores', 'sampler', 'compare'] as const) if (typeof panels[name] === 'boolean') state.panels[name] = panels[name];
+  }
   return state;
 }
 

@@ -27,6 +27,8 @@ export class StatusLine {
   private readonly malformed: HTMLButtonElement;
   private readonly selection = el('span', { className: 'status-item status-selection' });
   private readonly message = el('span', { className: 'status-item status-message', attrs: { role: 'status' } });
+  private readonly note = el('span', { className: 'status-item status-note', attrs: { role: 'status' } });
+  private noteTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly textField: DropdownControl;
   private info: ShardInfo | undefined;
 
@@ -37,7 +39,7 @@ export class StatusLine {
     this.textField = dropdown({ label: 'Text field', className: 'status-text-field', onChange: (value) => events.onTextFieldChange(value) });
     const chooser = el('label', { className: 'status-item status-chooser' }, [el('span', { text: 'Text field' }), this.textField.element]);
     this.element = el('footer', { className: 'status', attrs: { 'aria-label': 'Shard status' } }, [
-      this.format, this.rows, this.size, this.malformed, this.selection, this.message, el('span', { className: 'status-spacer' }), chooser,
+      this.format, this.rows, this.size, this.malformed, this.selection, this.note, this.message, el('span', { className: 'status-spacer' }), chooser,
     ]);
   }
 
@@ -65,6 +67,13 @@ export class StatusLine {
 
   setSelection(count: number): void {
     this.selection.textContent = count > 1 ? `${formatCount(count)} selected` : '';
+  }
+
+  /** What an action just did ("Kept 3 rows by hand."); fades after a few seconds. */
+  setNote(text: string): void {
+    this.note.textContent = text;
+    clearTimeout(this.noteTimer);
+    this.noteTimer = setTimeout(() => (this.note.textContent = ''), 6000);
   }
 
   /** A transient problem (a failed page read); cleared by the next successful action. */

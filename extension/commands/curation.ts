@@ -31,6 +31,7 @@ export const EXPORT_ANNOTATIONS_COMMAND = 'shardCurator.exportAnnotations';
 /** globalState key of the sampler spec last used for an export (pre-fills the next one). */
 export const LAST_SAMPLER_KEY = 'shardCurator.lastSamplerSpec';
 const NEAREST_ROWS = 10;
+const EXPORT_PHASES = { scanning: 'Reading the schema', writing: 'Writing', verifying: 'Verifying' } as const;
 /** Progress notifications are redrawn at most this often. */
 const REPORT_INTERVAL_MS = 200;
 
@@ -42,7 +43,8 @@ export interface CurationCommandDeps {
   log: Logger;
 }
 
-type Reporter = (progress: RunProgress & { failed?: number }, unit?: string) => void;
+/** `phase` (e.g. "Verifying") goes before the counts. */
+type Reporter = (progress: RunProgress & { failed?: number }, phase?: string) => void;
 
 /**
  * Runs `task` under a cancellable notification; Cancel aborts the signal. The reporter turns
@@ -54,12 +56,12 @@ function withRunProgress<T>(title: string, task: (report: Reporter, signal: Abor
     token.onCancellationRequested(() => abort.abort());
     let shownPercent = 0;
     let lastAt = -Infinity;
-    const report: Reporter = (p, unit) => {
+    const report: Reporter = (p, phase) => {
       const now = performance.now();
       if (now - lastAt < REPORT_INTERVAL_MS && p.done < p.total) return;
       lastAt = now;
       const percent = percentDone(p);
-      progress.report({ message: progressText(p, unit), increment: Math.max(0, percent - shownPercent) });
+      progress.report({ message: `${phase ? `${phase}: ` : ''}${progressText(p)}`, increment: Math.max(0, percent - shownPercent) });
       shownPercent = Math.max(shownPercent, percent);
     };
     return task(report, abort.signal);
@@ -280,7 +282,7 @@ export function registerCurationCommands(deps: CurationCommandDeps): vscode.Disp
       withRunProgress(`Exporting ${name} (${sampler?.spec ?? 'overrides'})`, (report, signal) =>
         curation.exportCurated({
           out, format, withAnnotations, droppedPath, force: true, signal,
-          onProgress: (p) => report({ done: p.rowsDone, total: p.rowsTotal }, p.phase === 'writing' ? 'rows' : `rows ${p.phase}`),
+          onProgress: (p) => report({ done: p.rowsDone, total: p.rowsTotal }, EXPORT_PHASES[p.phase]),
         }),
       ),
     );

@@ -12,6 +12,7 @@ import { describeError, isCancelled, throwIfAborted, UserError } from '../core/e
 import { STEP_KINDS } from '../core/curate/spec';
 import { compileMatcher, type TextQuery } from '../core/search/query';
 import { searchShard } from '../core/search/search';
+import type { ShardAnnotations } from '../core/curation';
 import type { Row } from '../core/shard/types';
 import {
   MAX_PAGE_ROWS,
@@ -224,7 +225,7 @@ export class ShardRouter {
     rows: async ({ start, count, viewId }) => {
       const shard = this.session.requireShard();
       const view = this.viewById(viewId ?? 0);
-      const curation = this.session.shard === shard ? this.annotationsIfLoaded() : undefined;
+      const curation = this.annotationsIfLoaded();
       let rows: Row[];
       if (view.rows === null) {
         // Clip to the rows known now (they grow while a JSONL shard is still being indexed).
@@ -304,7 +305,8 @@ export class ShardRouter {
     },
   };
 
-  private annotationsIfLoaded() {
+  /** The annotations when loaded; rows are served without them while the shard is still being indexed. */
+  private annotationsIfLoaded(): ShardAnnotations | undefined {
     try {
       return this.session.requireAnnotations();
     } catch {

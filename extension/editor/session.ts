@@ -59,6 +59,8 @@ export class ShardSession {
   private pendingRows: Set<number> | undefined = new Set();
   private changeTimer: NodeJS.Timeout | undefined;
   private lastChangeAt = -Infinity;
+  /** Time the last flush took (summary over the whole shard, listeners recomputing views): the next one waits 10x that. */
+  private lastFlushMs = 0;
   /** Resolves once the shard is open and indexed, or it failed (never rejects). */
   readonly settled: Promise<void>;
 
@@ -106,7 +108,8 @@ export class ShardSession {
       for (let i = 0; i < rows.length; i++) this.pendingRows.add(rows[i]);
     }
     if (this.changeTimer) return;
-    const wait = Math.max(0, this.lastChangeAt + (this.options.changeIntervalMs ?? 250) - performance.now());
+    const interval = Math.max(this.options.changeIntervalMs ?? 250, Math.min(5000, 10 * this.lastFlushMs));
+    const wait = Math.max(0, this.lastChangeAt + interval - performance.now());
     this.changeTimer = setTimeout(() => this.flushChanges(), wait);
   }
 
@@ -266,7 +269,8 @@ export class ShardSession {
   private flushChanges(): void {
     this.changeTimer = undefined;
     if (this.disposed) return;
-    this.lastChangeAt = performance.now();
+    const started = performance.now();
+    this.lastChangeAt = started;
     const rows = this.pendingRows;
     this.pendingRows = new Set();
     this.emit(rows === undefined ? { type: 'annotationsChanged' } : { type: 'annotationsChanged', rows: [...rows].sort((a, b) => a - b) });
@@ -276,6 +280,7 @@ export class ShardSession {
     } catch (err) {
       this.log.error(`Summarising the annotations of ${this.path} failed`, err);
     }
+    this.lastFlushMs = performance.now() - started;
   }
 
   /** Columns of a JSONL shard grow while it is indexed: try when it opens, decide when it is indexed. */

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import type { FrameLocator } from 'playwright-core';
-import { startFakeOllama, type FakeOllama } from '../fakes/ollama-server';
+import { defaultAnswer, startFakeOllama, type FakeOllama } from '../fakes/ollama-server';
 import { oneLine } from '../../webview/grid/columns';
 import { ROOT, Workbench } from './workbench';
 
@@ -146,6 +146,15 @@ function missing(...needs: Array<['command' | 'setting', string]>): string | fal
   return false;
 }
 
+/** P(yes) of each scored row (1-based), from the fake judge's answer to the exact request. */
+const expectedPYes = new Map<number, number>();
+
+/** P(yes) by the method's definition: the yes-variants' probabilities among the first token's top log-probs. */
+function pYesOf(body: any): number {
+  const top = defaultAnswer(promptOf(body), body.model).sort((a, b) => b.logprob - a.logprob).slice(0, body.top_logprobs);
+  return top.filter((t) => t.token.trim().toLowerCase() === 'yes').reduce((sum, t) => sum + Math.exp(t.logprob), 0);
+}
+
 /** The chat prompt a scoring request carried (the row text is inside it). */
 function promptOf(body: any): string {
   return body.messages ? body.messages.map((m: { content: string }) => m.content).join('\n') : body.prompt;
@@ -157,8 +166,13 @@ test('"Select Ollama Model" lists the judges of the machine-settings host and se
   await workbench.runCommand(SELECT_MODEL);
   await workbench.pickQuickItem(JUDGE);
   await workbench.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-  const userSettings = JSON.parse(readFileSync(join(workbench.userDataDir, 'User', 'settings.json'), 'utf8'));
-  assert.equal(userSettings['shardCurator.askLlm.model'], JUDGE);
+  // Written to the user settings file shortly after the pick.
+  const settingsFile = join(workbench.userDataDir, 'User', 'settings.json');
+  const deadline = Date.now() + 10_000;
+  while (JSON.parse(readFileSync(settingsFile, 'utf8'))['shardCurator.askLlm.model'] !== JUDGE) {
+    assert.ok(Date.now() < deadline, `shardCurator.askLlm.model is not ${JUDGE} in ${settingsFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 });
 
 test('"Score Selected Rows with Ask-LLM" scores exactly the selected rows through the machine-scoped host', async (t) => {
@@ -174,8 +188,18 @@ test('"Score Selected Rows with Ask-LLM" scores exactly the selected rows throug
   const requests = ollama.inferenceRequests().slice(before);
   assert.equal(requests.length, SCORED_ROWS);
   for (let row = 0; row < SCORED_ROWS; row++) {
-    assert.equal(requests.filter((r) => promptOf(r.body).includes(jsonlTexts[row].slice(0, 200))).length, 1, `row ${row + 1} scored once`);
+    const asked = requests.filter((r) => promptOf(r.body).includes(jsonlTexts[row].slice(0, 200)));
+    assert.equal(asked.length, 1, `row ${row + 1} scored once`);
+    expectedPYes.set(row + 1, pYesOf(asked[0].body));
   }
+  // The scores appear in the grid's Ask-LLM column, as the fake judge answered them.
+  const scoreColumn = await columnIndex(view, 'Ask-LLM');
+  const rows = await waitForRows(view, (r) => r.filter((row) => row.rowIndex <= SCORED_ROWS && row.cells[scoreColumn] !== '').length === SCORED_ROWS, 'the Ask-LLM scores');
+  for (const row of rows.filter((r) => r.rowIndex <= SCORED_ROWS)) {
+    const shown = Number(row.cells[scoreColumn]);
+    assert.ok(Math.abs(shown - expectedPYes.get(row.rowIndex)!) <= 0.0051, `row ${row.rowIndex}: shows ${row.cells[scoreColumn]}, the judge said P(yes) ${expectedPYes.get(row.rowIndex)}`);
+  }
+  assert.equal(rows.find((r) => r.rowIndex === SCORED_ROWS + 1)?.cells[scoreColumn] ?? '', '', 'an unselected row got a score');
   await workbench.screenshot('scored');
 });
 
@@ -195,7 +219,42 @@ test('"Compute Density" with the built-in embedder measures every row', async (t
   const message = await workbench.waitForNotification(/^Density of .* rows computed/);
   assert.match(message, new RegExp(`^Density of ${jsonlTexts.length.toLocaleString('en-US')} rows computed with `));
   assert.equal(ollama.requests.filter((r) => r.path === '/api/embed').length, embedRequests, 'the built-in embedder needs no server');
+  // Every rendered row shows its density (RACE estimates are >= 1).
+  const view = workbench.webview();
+  const densityColumn = await columnIndex(view, 'density');
+  const rows = await waitForRows(view, (r) => r.length > 0 && r.every((row) => row.cells[densityColumn] !== ''), 'the densities');
+  for (const row of rows) assert.ok(Number(row.cells[densityColumn].replace(/,/g, '')) >= 1, `row ${row.rowIndex} density "${row.cells[densityColumn]}"`);
   await workbench.screenshot('density');
+});
+
+const SAMPLER = 'density-ips:0.5';
+const DROPPED_BY_HAND = 2;
+let samplerSetInEditor = false;
+let droppedByHand = false;
+
+test('the sampler panel applies a density sampler and shows what it keeps', async (t) => {
+  const view = workbench.webview();
+  if ((await view.locator('.sampler-panel').count()) === 0) return t.skip('the editor has no sampler panel yet');
+  const toggle = view.locator('.sampler-panel .section-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  const spec = view.locator('.sampler-panel .sampler-spec');
+  await spec.click();
+  await workbench.page.keyboard.press('Control+A');
+  await workbench.page.keyboard.type(SAMPLER);
+  const keptCell = view.locator('.sampler-panel .sampler-stats tr', { hasText: /^\s*rows/ }).locator('td').nth(0);
+  const kept = Math.round(jsonlTexts.length * 0.5);
+  await keptCell.filter({ hasText: new RegExp(`^${kept.toLocaleString('en-US')} \\(`) }).waitFor({ timeout: 30_000 });
+  samplerSetInEditor = true;
+  await workbench.screenshot('editor');
+});
+
+test('a row marked drop by hand (d) is dropped whatever the sampler says', async (t) => {
+  const view = workbench.webview();
+  if ((await view.locator('.sampler-panel').count()) === 0) return t.skip('the editor has no decisions yet');
+  await view.locator(`[role=row][aria-rowindex="${DROPPED_BY_HAND}"]`).click();
+  await view.locator('[role=grid]').press('d');
+  await view.locator('.sampler-panel .hint', { hasText: 'By hand: 0 kept, 1 dropped' }).waitFor({ timeout: 15_000 });
+  droppedByHand = true;
 });
 
 test('"Export Curated Shard..." writes the kept rows byte for byte and the recipe', async (t) => {
@@ -203,8 +262,8 @@ test('"Export Curated Shard..." writes the kept rows byte for byte and the recip
   if (reason) return t.skip(reason);
   const out = join(workbench.workspace, 'curated.jsonl');
   await workbench.runCommand(EXPORT);
-  // No sampler chosen in the editor: the export asks for a spec.
-  await workbench.answerQuickInput('density-ips:0.5');
+  // Without a sampler chosen in the editor the export asks for a spec.
+  if (!samplerSetInEditor) await workbench.answerQuickInput(SAMPLER);
   // The save dialog (code-server's simple file dialog): type the path.
   await workbench.answerQuickInput(out);
   // Export options: none.
@@ -222,6 +281,11 @@ test('"Export Curated Shard..." writes the kept rows byte for byte and the recip
   const exportedLines = readFileSync(out, 'utf8').split('\n').filter((line) => line !== '');
   assert.equal(exportedLines.length, kept);
   assert.ok(exportedLines.every((line) => sourceLines.has(line)), 'every exported row is a source line, byte for byte');
+  assert.equal(new Set(exportedLines).size, exportedLines.length, 'a row was written twice');
+  if (droppedByHand) {
+    const droppedLine = readFileSync(JSONL, 'utf8').split('\n')[DROPPED_BY_HAND - 1];
+    assert.ok(!exportedLines.includes(droppedLine), `row ${DROPPED_BY_HAND}, dropped by hand, was exported`);
+  }
   const recipe = JSON.parse(readFileSync(join(workbench.workspace, 'curated.jsonl.recipe.json'), 'utf8'));
   assert.match(JSON.stringify(recipe), /density-ips:0\.5/);
   await workbench.screenshot('exported');

@@ -213,7 +213,12 @@ export class Workbench {
   /** Waits for a notification toast whose message matches; returns its text. */
   async waitForNotification(message: RegExp, timeoutMs = 60_000): Promise<string> {
     const toast = this.page.locator('.notification-list-item-message', { hasText: message }).first();
-    await toast.waitFor({ timeout: timeoutMs });
+    try {
+      await toast.waitFor({ timeout: timeoutMs });
+    } catch (error) {
+      const shown = await this.page.locator('.notification-list-item-message').allInnerTexts();
+      throw new Error(`no notification matching ${message} within ${timeoutMs / 1000} s; showing: ${JSON.stringify(shown)}`, { cause: error });
+    }
     return (await toast.innerText()).trim();
   }
 

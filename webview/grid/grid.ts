@@ -4,10 +4,13 @@
  * full-height row space, is the source of truth for what is shown.
  *
  * Accessibility is also the test surface: the element with role="grid" has aria-rowcount equal to
- * the shard's row count exactly. The header row sits outside that element and is not counted;
- * each data row has aria-rowindex = row index + 1.
+ * the view's row count exactly (the shard's in the identity view). The header row sits outside that
+ * element and is not counted; each data row has aria-rowindex = view position + 1.
+ *
+ * Positions are view positions: in a sorted or filtered view (viewId != 0) position i shows whatever
+ * row the host put there, and the # column shows that row's own number.
  */
-import type { ShardInfo } from '../../extension/protocol';
+import type { ShardInfo, SortKey, ViewSpec } from '../../extension/protocol';
 import { button } from '../controls';
 import { el, formatCount } from '../dom';
 import type { ViewStateStore } from '../state';
@@ -35,6 +38,10 @@ interface PooledRow {
 export interface GridEvents {
   /** The active row (the one the detail pane shows) changed; -1 for none. */
   onActiveRowChange(row: number): void;
+  /** Any change of the selected positions. */
+  onSelectionChange(): void;
+  /** A sortable column's header was clicked. */
+  onSortClick(key: SortKey): void;
 }
 
 export class Grid {
@@ -70,6 +77,9 @@ export class Grid {
   private renderedActiveId = '';
   private renderedScrollLeft = 0;
   private matchRows: ReadonlySet<number> = new Set();
+  /** True in the identity view, where a position is the row number (known before the data). */
+  private identity = true;
+  private sort: ViewSpec['sort'];
 
   constructor(
     private readonly store: ViewStateStore,
@@ -132,7 +142,47 @@ export class Grid {
     this.setVirtualTop(this.virtualTop);
   }
 
-  /** Rows of the current search results get a match marker. */
+  /**
+   * Switch to another view of the rows (sort / filter): new row count, selection cleared, back to
+   * the top (unless restoring a saved view). The caller has cleared the row cache.
+   */
+  setView(rowCount: number, identity: boolean, sort: ViewSpec['sort'], keepPosition = false): void {
+    this.identity = identity;
+    this.sort = sort;
+    this.renderSortIndicators();
+    if (!keepPosition) {
+      this.selection.clear();
+      this.virtualTop = 0;
+    }
+    this.setRowCount(rowCount, true);
+    this.selectionChanged();
+  }
+
+  /** The host recomputed the same view (new scores): keep the scroll position, clip the selection. */
+  setViewRowCount(rowCount: number): void {
+    this.setRowCount(rowCount, true);
+  }
+
+  /** View positions [first, last] in the viewport. */
+  visibleRange(): [number, number] {
+    const first = Math.floor(this.virtualTop / ROW_HEIGHT);
+    const count = Math.ceil(this.map.viewportHeight / ROW_HEIGHT);
+    return [first, Math.min(this.rowCount - 1, first + count)];
+  }
+
+  /** The selection as half-open [start, end) position ranges (the protocol's RowSelection form). */
+  selectionRanges(): Array<[number, number]> {
+    return this.selection.ranges.map(([a, b]) => [a, b + 1]);
+  }
+
+  /** Make `position` the active row without scrolling (the row it shows moved there). */
+  moveActive(position: number): void {
+    if (position < 0 || position >= this.rowCount) return;
+    this.selection.selectOnly(position);
+    this.selectionChanged();
+  }
+
+  /** Rows of the current search results (row numbers) get a match marker. */
   setMatches(rows: ReadonlySet<number>): void {
     this.matchRows = rows;
     this.invalidate();
@@ -168,6 +218,18 @@ export class Grid {
     const height = this.map.viewportHeight;
     if (top < this.virtualTop) this.setVirtualTop(top);
     else if (top + ROW_HEIGHT > this.virtualTop + height) this.setVirtualTop(top + ROW_HEIGHT - height);
+  }
+
+  private renderSortIndicators(): void {
+    for (const cell of this.headerRow.querySelectorAll<HTMLElement>('.grid-header-cell')) {
+      const column = this.allColumns.find((c) => c.id === cell.dataset.column);
+      const sorted = column?.sortKey !== undefined && (this.sort ? this.sort.key === column.sortKey : this.identity && column.sortKey === 'row');
+      const descending = this.sort?.descending === true;
+      if (column?.sortKey) cell.setAttribute('aria-sort', sorted ? (descending ? 'descending' : 'ascending') : 'none');
+      cell.classList.toggle('sorted', sorted && this.sort !== undefined);
+      const indicator = cell.querySelector('.sort-indicator');
+      if (indicator) indicator.textContent = sorted && this.sort ? (descending ? '▼' : '▲') : '';
+    }
   }
 
   private applyPendingTop(): void {
@@ -318,13 +380,17 @@ export class Grid {
     element.setAttribute('aria-selected', String(selected));
     element.classList.toggle('selected', selected);
     element.classList.toggle('active', row === this.selection.active);
-    element.classList.toggle('match', this.matchRows.has(row));
+    element.classList.toggle('match', data !== undefined && this.matchRows.has(data.row));
     element.classList.toggle('odd', row % 2 === 1);
     element.classList.toggle('loading', !data);
     for (let i = 0; i < this.columns.length; i++) {
       const column = this.columns[i];
       // Row numbers are known without the data; the rest waits for the page.
-      const text = data ? column.cell(data) : column.id === 'row' ? formatCount(row + 1) : '';
+      if (column.render) {
+        column.render(cells[i], data);
+        continue;
+      }
+      const text = data ? column.cell(data) : column.id === 'row' && this.identity ? formatCount(row + 1) : '';
       if (cells[i].textContent !== text) cells[i].textContent = text;
     }
     pooled.row = row;
@@ -341,6 +407,7 @@ export class Grid {
     this.element.style.setProperty('--grid-width', `${total}px`);
     this.viewport.setAttribute('aria-colcount', String(this.columns.length));
     this.headerRow.replaceChildren(...this.columns.map((column) => this.headerCell(column)));
+    this.renderSortIndicators();
     for (const pooled of this.pool) this.buildCells(pooled);
     this.invalidate();
   }
@@ -351,10 +418,17 @@ export class Grid {
 
   private headerCell(column: ColumnDef): HTMLElement {
     const handle = el('div', { className: 'column-resize', attrs: { 'aria-hidden': 'true', title: 'Drag to resize; double-click to reset' } });
-    const cell = el('div', { className: `grid-header-cell${column.align === 'right' ? ' right' : ''}`, attrs: { title: column.description, 'data-column': column.id } }, [
+    const cell = el('div', { className: `grid-header-cell${column.align === 'right' ? ' right' : ''}${column.sortKey ? ' sortable' : ''}`, attrs: { title: column.description, 'data-column': column.id } }, [
+      column.sortKey ? el('span', { className: 'sort-indicator', attrs: { 'aria-hidden': 'true' } }) : undefined,
       el('span', { className: 'grid-header-title', text: column.title }),
       handle,
     ]);
+    const sortKey = column.sortKey;
+    if (sortKey) {
+      cell.addEventListener('click', (event) => {
+        if (event.target !== handle) this.events.onSortClick(sortKey);
+      });
+    }
     handle.addEventListener('pointerdown', (event) => {
       event.preventDefault();
       handle.setPointerCapture(event.pointerId);
@@ -406,6 +480,7 @@ export class Grid {
     this.version++;
     this.render();
     this.events.onActiveRowChange(this.selection.active);
+    this.events.onSelectionChange();
   }
 
   private onKeyDown(event: KeyboardEvent): void {

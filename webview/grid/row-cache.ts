@@ -25,6 +25,8 @@ export class RowCache {
   private readonly pages = new Map<number, Page>();
   private readonly inFlight = new Map<number, Promise<Page | undefined>>();
   private readonly failedAt = new Map<number, number>();
+  /** Cached pages whose rows changed on the host: still shown (no flicker) until the new answer replaces them. */
+  private readonly stale = new Set<number>();
   private wanted: number[] = [];
   /** Every page of the last viewport, cached or not. */
   private wantedWindow: number[] = [];
@@ -61,7 +63,40 @@ export class RowCache {
     this.pages.clear();
     this.inFlight.clear();
     this.failedAt.clear();
+    this.stale.clear();
     this.cachedChars = 0;
+  }
+
+  /**
+   * The host changed some rows (annotations, or the order of the view): pages holding a row that
+   * `affected` picks (every page when absent) are fetched again. Visible ones keep showing their old
+   * rows until the new ones arrive; the others are dropped. Answers already on their way are ignored.
+   */
+  refresh(affected?: (row: RowView) => boolean): void {
+    this.generation++;
+    this.inFlight.clear();
+    this.failedAt.clear();
+    for (const [p, page] of [...this.pages]) {
+      if (affected && !page.rows.some(affected)) continue;
+      if (this.wantedWindow.includes(p)) this.stale.add(p);
+      else this.drop(p);
+    }
+    this.wanted = this.wantedWindow.filter((p) => !this.pages.has(p) || this.stale.has(p));
+    this.pump();
+  }
+
+  /** The view position of row number `row` among the cached pages, or -1. */
+  positionOf(row: number): number {
+    for (const [p, page] of this.pages) {
+      const i = page.rows.findIndex((r) => r.row === row);
+      if (i >= 0) return p * PAGE_ROWS + i;
+    }
+    return -1;
+  }
+
+  /** True when every page of the last viewport is loaded and current. */
+  get settled(): boolean {
+    return this.wantedWindow.every((p) => this.pages.has(p) && !this.stale.has(p));
   }
 
   /** The viewport shows rows [first, last]; `ahead` is +1 when scrolling down, -1 when up. */
@@ -81,7 +116,7 @@ export class RowCache {
     // it settles, so pages flown over are never requested.
     const jumped = !pages.some((p) => this.wantedWindow.includes(p));
     this.wantedWindow = pages;
-    this.wanted = pages.filter((p) => !this.pages.has(p));
+    this.wanted = pages.filter((p) => !this.pages.has(p) || this.stale.has(p));
     clearTimeout(this.settleTimer);
     if (jumped && this.wanted.length) this.settleTimer = setTimeout(() => this.pump(), SETTLE_AFTER_JUMP_MS);
     else this.pump();
@@ -97,7 +132,7 @@ export class RowCache {
     const now = Date.now();
     for (const p of this.wanted) {
       if (this.inFlight.size >= MAX_IN_FLIGHT) break;
-      if (this.inFlight.has(p) || this.pages.has(p)) continue;
+      if (this.inFlight.has(p) || (this.pages.has(p) && !this.stale.has(p))) continue;
       if (now - (this.failedAt.get(p) ?? -Infinity) < RETRY_FAILED_AFTER_MS) continue;
       void this.loadPage(p);
     }
@@ -105,7 +140,7 @@ export class RowCache {
 
   private loadPage(p: number): Promise<Page | undefined> {
     const cached = this.pages.get(p);
-    if (cached) return Promise.resolve(cached);
+    if (cached && !this.stale.has(p)) return Promise.resolve(cached);
     const running = this.inFlight.get(p);
     if (running) return running;
     const generation = this.generation;
@@ -116,6 +151,7 @@ export class RowCache {
         if (generation !== this.generation) return undefined;
         this.inFlight.delete(p);
         const page = { rows, chars: rows.reduce((n, r) => n + r.text.length, 0) };
+        this.drop(p);
         this.pages.set(p, page);
         this.cachedChars += page.chars;
         this.evict(p);
@@ -154,6 +190,7 @@ export class RowCache {
 
   private drop(p: number): void {
     const page = this.pages.get(p);
+    this.stale.delete(p);
     if (!page) return;
     this.pages.delete(p);
     this.cachedChars -= page.chars;

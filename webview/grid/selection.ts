@@ -77,6 +77,13 @@ export class RowSelection {
     this.state.ranges = rowCount > 0 ? [[0, rowCount - 1]] : [];
   }
 
+  /** Nothing selected (the view changed: old positions mean other rows). */
+  clear(): void {
+    this.state.ranges = [];
+    this.state.active = -1;
+    this.state.anchor = -1;
+  }
+
   /** Drops rows at or past `rowCount` (the shard changed or shrank). */
   clip(rowCount: number): void {
     this.state.ranges = this.state.ranges.filter(([a]) => a < rowCount).map(([a, b]) => [a, Math.min(b, rowCount - 1)]);

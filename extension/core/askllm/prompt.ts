@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { UserError } from '../errors';
 import { endOnCodePoint, estimateTokens, prefixWithinTokens } from '../ollama/tokens';
 
@@ -26,9 +25,7 @@ export const DEFAULT_CONTEXT_TOKENS = 4096;
 const CHAT_TEMPLATE_RESERVE = 64;
 
 /** The fingerprint stored with every score: scores under different templates are different measurements. */
-export function promptSha256(template: string): string {
-  return createHash('sha256').update(template, 'utf8').digest('hex');
-}
+export { promptSha256 } from '../store/text-hash';
 
 export function validateTemplate(template: string): void {
   if (!template.includes(TEXT_PLACEHOLDER)) {

@@ -35,7 +35,7 @@ import { computeRowFacts, type RowFacts } from './row-facts';
 import { computeViewRows } from './view';
 
 export interface OpenAnnotationsOptions {
-  /** Keep the store in this folder instead of next to the shard (see store/FORMAT.md). */
+  /** Keep the store in this folder instead of next to the shard (see docs/annotation-store.md). */
   storeDir?: string;
   signal?: AbortSignal;
   /** Rows hashed so far, while the text-hash pass runs. */

@@ -1,27 +1,34 @@
 /**
  * Export, as the editor and the CLI call it: checks the target files, runs the export passes in a
  * worker thread (the extension host's main thread only relays progress), verifies what was written
- * by opening it as a shard, writes the recipe, and only then renames the files into place. On any
- * failure or cancel the temporary files are removed: nothing partial is ever left.
+ * (by opening it as a shard, or for lines copied by the row index by counting its lines and bytes),
+ * writes the recipe, and only then renames the files into place. On any failure or cancel the
+ * temporary files are removed: nothing partial is ever left.
  */
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ShardError, UserError, throwIfAborted } from '../errors';
 import { requireDecided, type Decisions } from '../curate/decisions';
 import { runWorker, WorkerError } from '../run/workers';
+import type { JsonlRowIndex } from '../shard/jsonl';
 import type { ShardFormat } from '../shard/types';
 import type { ExportJob, ExportJobEvent, ExportJobResult } from '../workers/export.worker';
 import type { AnnotationColumns } from './annotations';
 import type { DropSteps } from './drop-steps';
+import type { CopiedLines } from './jsonl-by-index';
 import type { CuratedJobResult, ExportFormat, OutputTarget } from './job';
 import { checkTargets, defaultExportFormat, isGzipName, recipePathFor, TempFile } from './paths';
 import { buildRecipe, type Recipe, type RecipeInputs } from './recipe';
 import type { WrittenFile } from './sink';
-import { verifyExport } from './verify';
+import { verifyCopiedLines, verifyExport } from './verify';
 
 export interface ExportProgress {
   /** scanning: JSONL -> Arrow only, a first pass that infers the schema; verifying: reading the output back. */
   phase: 'scanning' | 'writing' | 'verifying';
-  /** Bytes of the shard read in this phase (compressed bytes for gzip). */
+  /**
+   * Bytes of the shard read in this phase (compressed bytes for gzip). Writing by `rowIndex`: the
+   * offset reached in the file the rows are read from (for gzip: its decompressed cache file).
+   */
   bytesDone: number;
   bytesTotal: number;
   rowsDone: number;
@@ -31,6 +38,12 @@ export interface ExportProgress {
 export interface ExportCuratedOptions {
   /** The shard (as opened: Shard.source() fits). */
   shard: { path: string; format: ShardFormat };
+  /**
+   * The shard's completed row index (`JsonlShard.rowIndex()`, once `indexed` has resolved). With
+   * it, JSONL output copies the rows' bytes by the index without parsing any line again (and
+   * verifies by counting lines); without it, or for Arrow output, every line is scanned and parsed.
+   */
+  rowIndex?: JsonlRowIndex;
   /** A decision for every row (requireDecided): kept rows go to the output, dropped rows to `droppedPath`. */
   decisions: Decisions;
   output: string;
@@ -102,6 +115,13 @@ export async function exportCurated(options: ExportCuratedOptions): Promise<Expo
     'decisions.source': decisions.source, askllm: options.annotations?.askllm, density: options.annotations?.density,
     dropSteps: options.dropSteps?.step,
   });
+  const { rowIndex } = options;
+  if (rowIndex) {
+    if ((shard.format !== 'jsonl' && shard.format !== 'jsonl.gz') || resolve(rowIndex.path) !== resolve(shard.path)) {
+      throw new RangeError(`the row index of ${rowIndex.path} does not belong to the ${shard.format} shard ${shard.path}`);
+    }
+    checkRowArrays(rowCount, { 'rowIndex.starts': rowIndex.starts, 'rowIndex.lengths': rowIndex.lengths });
+  }
   const format = options.format ?? defaultExportFormat(shard.format);
   const targets = [options.output, ...(options.droppedPath ? [options.droppedPath] : [])];
   for (const target of targets) {
@@ -131,6 +151,7 @@ export async function exportCurated(options: ExportCuratedOptions): Promise<Expo
       withAnnotations: options.withAnnotations ?? false,
       output,
       dropped,
+      rowIndex,
     };
     // The pass and the shard's hash run side by side; either failing stops the other.
     const stop = new AbortController();
@@ -155,8 +176,11 @@ export async function exportCurated(options: ExportCuratedOptions): Promise<Expo
 
     options.onProgress?.({ phase: 'verifying', bytesDone: 0, bytesTotal: result.output.bytes, rowsDone: 0, rowsTotal: result.kept });
     const shardFormat = (target: OutputTarget): ShardFormat => (target.format === 'arrow' ? 'arrow-file' : target.gzip ? 'jsonl.gz' : 'jsonl');
-    await verifyExport(output.temp, output.name, { format: shardFormat(output), rows: result.kept }, signal);
-    if (dropped) await verifyExport(dropped.temp, dropped.name, { format: shardFormat(dropped), rows: result.dropped }, signal);
+    const verify = (target: OutputTarget, rows: number, copied: CopiedLines | undefined) => (copied
+      ? verifyCopiedLines(target.temp, target.name, { gzip: target.gzip, rows, dataBytes: copied.dataBytes }, signal)
+      : verifyExport(target.temp, target.name, { format: shardFormat(target), rows }, signal));
+    await verify(output, result.kept, result.copiedLines?.output);
+    if (dropped) await verify(dropped, result.dropped, result.copiedLines?.dropped);
     throwIfAborted(signal);
 
     const file = (target: OutputTarget, written: WrittenFile, rows: number) => ({ path: target.name, format: target.format, gzip: target.gzip, rows, ...written });

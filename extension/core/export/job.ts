@@ -1,24 +1,28 @@
 /**
- * The export passes themselves, run in the export worker: read the shard once in row order, write kept rows to the output and dropped rows to the dropped-rows file, each a
- * temporary file the caller created. JSONL -> JSONL copies each row's original bytes; Arrow -> Arrow
- * copies record batches (zero-copy slices, or a gather of the kept rows); conversions go through
- * JSON values. JSONL -> Arrow reads the shard twice: once to infer the schema of the kept rows.
+ * The export passes themselves, run in the export worker: read the shard once in row order, write
+ * kept rows to the output and dropped rows to the dropped-rows file, each a temporary file the
+ * caller created. JSONL -> JSONL copies each row's original bytes: by the shard's row index when
+ * the caller has it (jsonl-by-index.ts, no line parsed again), else by scanning and parsing every
+ * line; Arrow -> Arrow copies record batches (zero-copy slices, or a gather of the kept rows);
+ * conversions go through JSON values. JSONL -> Arrow reads the shard twice: once to infer the
+ * schema of the kept rows.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { makeData, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
-import { ShardError } from '../errors';
 import { DECISION } from '../curate/decisions';
 import { ArrowFile, indexArrowFile, indexArrowStream, readBatch, type ArrowIndex } from '../shard/arrow-ipc';
 import { cellValue } from '../shard/arrow-values';
 import { scanRawRows, type RawRow } from '../shard/raw-rows';
+import type { JsonlRowIndex } from '../shard/jsonl';
 import type { JsonValue, ShardFormat } from '../shard/types';
 import { ArrowFileOut } from './arrow-out';
 import { takeRanges, type Ranges } from './arrow-take';
 import { JsonBatchBuilder, JsonColumnKinds } from './json-to-arrow';
-import { insertBeforeClosingBrace, RowExtras, type RowFacts } from './row-extras';
-import { FileSink, type WrittenFile } from './sink';
+import { changedOnDisk, openOutputs, sourceFacts, withSinks } from './job-outputs';
+import { exportJsonlByIndex, type CopiedLines } from './jsonl-by-index';
+import { insertBeforeClosingBrace, type RowExtras, type RowFacts } from './row-extras';
+import type { FileSink, WrittenFile } from './sink';
 
 export type ExportFormat = 'jsonl' | 'arrow';
 
@@ -39,11 +43,16 @@ export interface CuratedJob {
   withAnnotations: boolean;
   output: OutputTarget;
   dropped?: OutputTarget;
+  /** The shard's row index: JSONL output is then copied by byte range (ignored for Arrow output). */
+  rowIndex?: JsonlRowIndex;
 }
 
 export interface JobProgress {
   phase: 'scanning' | 'writing';
-  /** Bytes of the shard file read in this phase (compressed bytes for gzip). */
+  /**
+   * Bytes of the shard file read in this phase (compressed bytes for gzip); when copying by the row
+   * index, the offset reached in the file the rows are read from (for gzip: its decompressed cache).
+   */
   bytesDone: number;
   bytesTotal: number;
   rowsDone: number;
@@ -60,15 +69,13 @@ export interface CuratedJobResult {
   source: { bytes: number; mtime: string };
   output: WrittenFile;
   droppedOutput?: WrittenFile;
+  /** Set when the lines were copied by the row index: what each file holds (see verifyCopiedLines). */
+  copiedLines?: { output: CopiedLines; dropped?: CopiedLines };
 }
 
-type Emit = (progress: JobProgress) => void;
+export type Emit = (progress: JobProgress) => void;
 
 const NEWLINE = Buffer.from('\n');
-
-function changedOnDisk(path: string, problem: string): ShardError {
-  return new ShardError(path, `changed on disk since it was opened (${problem}); reopen it and export again`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Targets: where the rows of one output file go, for each input kind.
@@ -223,27 +230,6 @@ class ArrowToJsonl implements ArrowRowTarget {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Outputs<T> {
-  kept: T;
-  dropped?: T;
-  sinks: FileSink[];
-}
-
-async function sourceFacts(path: string): Promise<{ size: number; mtime: string }> {
-  const info = await stat(path);
-  return { size: info.size, mtime: info.mtime.toISOString() };
-}
-
-/** Runs `body`; on failure stops every sink so no write is left in flight. */
-async function withSinks<T>(sinks: FileSink[], body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    await Promise.all(sinks.map((sink) => sink.destroy()));
-    throw err;
-  }
-}
-
 async function exportJsonl(job: CuratedJob, emit: Emit): Promise<CuratedJobResult> {
   const { path } = job.source;
   const gzip = job.source.format === 'jsonl.gz';
@@ -310,27 +296,6 @@ async function exportJsonl(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
       source: { bytes: size, mtime }, output, droppedOutput,
     };
   });
-}
-
-/** Opens the sinks of the output files; `check` sees each file's extra columns first. */
-function openOutputs<T>(
-  job: CuratedJob,
-  make: (out: OutputTarget, sink: FileSink, extras: RowExtras, which: 'kept' | 'dropped') => T,
-  check: (extras: RowExtras) => void = () => undefined,
-): Outputs<T> {
-  const extras = {
-    kept: new RowExtras(job.facts, job.withAnnotations, false),
-    dropped: new RowExtras(job.facts, job.withAnnotations, true),
-  };
-  check(extras.kept);
-  if (job.dropped) check(extras.dropped);
-  const sinks: FileSink[] = [];
-  const open = (out: OutputTarget, which: 'kept' | 'dropped') => {
-    const sink = new FileSink(out.temp, out.gzip);
-    sinks.push(sink);
-    return make(out, sink, extras[which], which);
-  };
-  return { kept: open(job.output, 'kept'), dropped: job.dropped && open(job.dropped, 'dropped'), sinks };
 }
 
 export interface HashJob {
@@ -407,5 +372,6 @@ async function exportArrow(job: CuratedJob, emit: Emit): Promise<CuratedJobResul
 }
 
 export function runCuratedJob(job: CuratedJob, emit: Emit): Promise<CuratedJobResult> {
+  if (job.rowIndex && job.output.format === 'jsonl') return exportJsonlByIndex(job, job.rowIndex, emit);
   return job.source.format === 'jsonl' || job.source.format === 'jsonl.gz' ? exportJsonl(job, emit) : exportArrow(job, emit);
 }

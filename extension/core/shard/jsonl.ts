@@ -18,6 +18,29 @@ import { MAX_MALFORMED_EXAMPLES } from './types';
 /** One read serves adjacent rows up to this many bytes (a page of huge rows takes several reads). */
 const MAX_READ_BYTES = 16 << 20;
 
+/**
+ * A JSONL shard's completed row index, handed to another thread (export copies the kept rows by
+ * it). The typed arrays live in shared memory: passing the index to a worker copies nothing.
+ */
+export interface JsonlRowIndex {
+  /** The shard (for gzip: the .gz file, whose content the recipe fingerprints). */
+  path: string;
+  /** The file the offsets point into: the shard, or for gzip its decompressed cache file. */
+  dataPath: string;
+  /** Size and mtime of `dataPath` as indexed: a reader checks it still is that file. */
+  dataBytes: number;
+  dataMtimeMs: number;
+  rowCount: number;
+  /** Byte offset of each row in `dataPath` (after the BOM, if any). */
+  starts: Float64Array;
+  /** Byte length of each row, without its line ending. */
+  lengths: Uint32Array;
+  /** Lines that are not rows (malformed). */
+  malformedLines: number;
+  /** Every key seen in any row. */
+  columnNames: string[];
+}
+
 /** Where a scan resumes mid-file: the byte offset, line and row number of a known row. */
 export interface ScanSeek {
   offset: number;
@@ -80,6 +103,8 @@ export class JsonlShard implements Shard {
   private lengths = new Uint32Array(1024);
   private lines = new Uint32Array(1024);
   private complete = false;
+  /** Size and mtime of the data file once indexed (for rowIndex). */
+  private indexedData: { bytes: number; mtimeMs: number } | undefined;
   private cacheComplete: boolean;
   private textFieldChosen = false;
   private resolveOpened!: () => void;
@@ -108,12 +133,13 @@ export class JsonlShard implements Shard {
     this.indexed = runWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>('jsonl-index', request, {
       onEvent: (chunk) => this.onChunk(chunk),
     }).then(
-      async () => {
+      async (result) => {
         if (cache) {
           await commitCache(cache.temp, cache.final);
           this.dataPath = cache.final;
           this.cacheComplete = true;
         }
+        this.indexedData = { bytes: result.dataBytes, mtimeMs: (await stat(this.dataPath)).mtimeMs };
         this.complete = true;
         this.chooseTextField(true);
       },
@@ -230,6 +256,23 @@ export class JsonlShard implements Shard {
 
   setTextField(name: string): void {
     this.textField = detectTextField(this.path, this.columns, name);
+  }
+
+  /**
+   * The completed row index (once `indexed` has resolved), copied into shared memory: 12 bytes a
+   * row, and a worker it is passed to reads the same memory.
+   */
+  rowIndex(): JsonlRowIndex {
+    if (!this.complete || !this.indexedData) throw new Error(`${this.path}: the row index is not complete yet (await shard.indexed first)`);
+    const rowCount = this.rowCount;
+    const starts = new Float64Array(new SharedArrayBuffer(rowCount * Float64Array.BYTES_PER_ELEMENT));
+    starts.set(this.starts.subarray(0, rowCount));
+    const lengths = new Uint32Array(new SharedArrayBuffer(rowCount * Uint32Array.BYTES_PER_ELEMENT));
+    lengths.set(this.lengths.subarray(0, rowCount));
+    return {
+      path: this.path, dataPath: this.dataPath, dataBytes: this.indexedData.bytes, dataMtimeMs: this.indexedData.mtimeMs,
+      rowCount, starts, lengths, malformedLines: this.malformed.count, columnNames: this.columns.map((c) => c.name),
+    };
   }
 
   source(): ShardSource {

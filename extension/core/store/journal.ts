@@ -50,7 +50,7 @@ export function notWritable(dir: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
   return new UserError(
     `Cannot write annotations to ${dir} (${code}: ${(err as Error).message}). ` +
-      'If the data folder is read-only, keep annotations elsewhere: set "shardCurator.storeDir" in the editor or pass --store DIR to the CLI.',
+      'If the data folder is read-only, keep annotations elsewhere: set "shardCurator.storeDirectory" in the editor or pass --store DIR to the CLI.',
     { cause: err },
   );
 }

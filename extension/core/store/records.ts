@@ -1,5 +1,5 @@
 /**
- * The records of the annotation journal (one JSON object per line; FORMAT.md documents each field)
+ * The records of the annotation journal (one JSON object per line; docs/annotation-store.md documents each field)
  * and their validation on load. A line that fails validation is reported and skipped, never fatal.
  */
 import { TEXT_HASH_PATTERN } from './text-hash';
@@ -61,7 +61,7 @@ export interface AskllmFailedRecord {
   reason: string;
 }
 
-/** A density run; its per-row values live in the Arrow IPC side file `file` (see FORMAT.md). */
+/** A density run; its per-row values live in the Arrow IPC side file `file` (see docs/annotation-store.md). */
 export interface DensityRecord {
   kind: 'density';
   run: string;

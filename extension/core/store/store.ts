@@ -5,8 +5,8 @@
  * process (the CLI while the editor is open) appended in between.
  */
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { AskllmScores, fingerprintKey, OverrideSlots, type AskllmFingerprint } from './annotation-index';
 import { DensityIndex, readDensityFile, writeDensityFile, type DensityValues } from './density-file';
@@ -164,15 +164,34 @@ export class AnnotationStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Reloads whenever the journal changes on disk (e.g. the CLI scoring while the editor is open). */
+  /**
+   * Reloads whenever the journal changes on disk (e.g. the CLI scoring while the editor is open).
+   * Before the store folder exists, watches its parent until it appears (created by this process or
+   * by another writer), then switches to the folder itself.
+   */
   watchJournal(): void {
     if (this.watcher) return;
-    try {
-      this.watcher = watch(this.location.dir, { persistent: false }, () => void this.reload().catch(() => undefined));
-      this.watcher.on('error', () => this.watcher?.close());
-    } catch {
-      // No store folder yet: the first write in this process creates it; other writers are seen on reload().
+    const dir = this.location.dir;
+    const reload = () => void this.reload().catch(() => undefined);
+    const watchFolder = (path: string, onChange: (name: string | null) => void) => {
+      try {
+        this.watcher = watch(path, { persistent: false }, (_event, name) => onChange(name));
+        this.watcher.on('error', () => this.watcher?.close());
+      } catch {
+        // The folder is gone or cannot be watched: changes are still picked up by reload().
+      }
+    };
+    if (existsSync(dir)) {
+      watchFolder(dir, reload);
+      return;
     }
+    watchFolder(dirname(dir), (name) => {
+      if (name !== basename(dir) || !existsSync(dir)) return;
+      this.watcher?.close();
+      this.watcher = undefined;
+      watchFolder(dir, reload);
+      reload();
+    });
   }
 
   // ---- writing ----

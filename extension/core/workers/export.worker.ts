@@ -1,7 +1,7 @@
 /**
- * Export runs here: it parses every JSONL line, hashes every byte of the shard (a second job, in a
- * second worker) and encodes Arrow batches, in steps of up to tens of milliseconds that would
- * otherwise stall the extension host.
+ * Export runs here: it copies the kept rows by the row index (or, without it, parses every JSONL
+ * line), hashes every byte of the shard (a second job, in a second worker) and encodes Arrow
+ * batches, in steps of up to tens of milliseconds that would otherwise stall the extension host.
  */
 import { serveWorker } from '../run/serve-worker';
 import { runAnnotationsJob, type AnnotationsJob } from '../export/annotations';

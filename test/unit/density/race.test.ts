@@ -131,7 +131,7 @@ test('nearestRows finds the planted near-duplicates of a planted row first', () 
 test('invalid sketch parameters are refused with a clear message', () => {
   assert.throws(() => new RaceSketch({ ...params, rows: 0 }), /rows \(R\) must be an integer/);
   assert.throws(() => new RaceHasher({ ...params, hashesPerRow: 40 }), /sign bits per row/);
-  assert.throws(() => new RaceSketch(params, new Int32Array(3)), /expected 4096 counters/);
+  assert.throws(() => new RaceSketch(params, new Int32Array(3)), /expected 16384 counters/);
   // K-bit codes are hashed into B buckets when 2^K > B.
   const folded = sketchDensity(diverse, 500, { ...params, hashesPerRow: 6, buckets: 16 });
   assert.ok(folded.every((d) => d >= 1));

@@ -304,10 +304,11 @@ test('a run in another process on the same store (the CLI) shows up in the open 
     const cli = await ShardAnnotations.open(shard, {});
     cli.setOverrides([250, 251], 'drop');
     await cli.close();
-    await w.waitFor((m): m is Extract<ToWebviewMessage, { type: 'annotationsChanged' }> => isChange(m) && (m.rows === undefined || m.rows.includes(250)), from);
-    const { rows } = await w.rows(250, 2);
-    assert.deepEqual(rows.map((r) => r.annotations!.override), ['drop', 'drop']);
-    await w.waitFor((m): m is Extract<ToWebviewMessage, { type: 'summary' }> => isSummary(m) && m.summary.overrides.drop >= 2, from);
+    const summary = await w.waitFor((m): m is Extract<ToWebviewMessage, { type: 'summary' }> => isSummary(m) && m.summary.overrides.drop === 2, from);
+    const change = w.posted.slice(from, w.posted.indexOf(summary)).filter(isChange).at(-1);
+    assert.ok(change && (change.rows === undefined || change.rows.includes(250)), 'the rows are announced before the summary');
+    const { rows } = await w.rows(249, 3);
+    assert.deepEqual(rows.map((r) => r.annotations!.override), [null, 'drop', 'drop']);
   } finally {
     w.router.dispose();
     await watching.dispose();

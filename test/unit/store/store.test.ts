@@ -368,3 +368,17 @@ test('watchJournal reloads by itself when another process writes', async () => {
   writer.close();
   viewer.close();
 });
+
+test('watchJournal started before the store folder exists follows the first writer', async () => {
+  const { shard, rowTexts } = newShard();
+  const viewer = await AnnotationStore.open(shard); // no store folder yet: an editor opened on a fresh shard
+  viewer.watchJournal();
+  const changed = new Promise((resolveChange) => viewer.onDidChange(resolveChange));
+  const writer = await AnnotationStore.open(shard); // e.g. the CLI, in another process
+  writer.setOverrides([3], [textHash(rowTexts[3])], 'keep');
+  const keepAlive = setTimeout(() => undefined, 10_000);
+  assert.deepEqual(await changed, { kinds: ['override'], rows: [3] });
+  clearTimeout(keepAlive);
+  writer.close();
+  viewer.close();
+});

@@ -6,8 +6,10 @@
 import type { Page } from 'playwright-core';
 import {
   MAX_PAGE_ROWS, MAX_SEARCH_MATCHES,
-  type FromWebviewMessage, type RequestMessage, type SearchQuery, type ToWebviewMessage,
+  type FromWebviewMessage, type RequestMessage, type RequestMethod, type RequestParams, type SearchQuery, type ToWebviewMessage,
 } from '../../../extension/protocol';
+import { STEP_KINDS } from '../../../extension/core/curate/spec';
+import { FakeCuration } from './curation';
 import type { FakeShard } from './shards';
 
 /** Rows scanned per search slice (one searchProgress event each). */
@@ -16,6 +18,12 @@ const SEARCH_SLICE = 2000;
 export class FakeHost {
   readonly requests: RequestMessage[] = [];
   readonly logs: Array<{ level: string; message: string }> = [];
+  /** Every `selection` and `runCommand` event, in order. */
+  readonly events: FromWebviewMessage[] = [];
+  curation: FakeCuration;
+  /** The last selection the webview reported (rows resolved through its view). */
+  selectedRows: number[] = [];
+  focusedRow: number | null = null;
   readyCount = 0;
   /** What vscode.setState last received; served to the page on (re)load like VS Code does. */
   savedState: unknown;
@@ -26,7 +34,18 @@ export class FakeHost {
   private page: Page | undefined;
   private activeSearch: { searchId: number; cancelled: boolean } | undefined;
 
-  constructor(public shard: FakeShard) {}
+  constructor(public shard: FakeShard) {
+    this.curation = new FakeCuration(shard);
+  }
+
+  requestsOf<M extends RequestMethod>(method: M): Array<RequestParams<M>> {
+    return this.requests.filter((r) => r.method === method).map((r) => r.params as unknown as RequestParams<M>);
+  }
+
+  /** Sends the summary, as the real host does whenever annotations or decisions change. */
+  async sendSummary(): Promise<void> {
+    await this.send({ type: 'summary', summary: this.curation.summary() });
+  }
 
   attach(page: Page): void {
     this.page = page;
@@ -49,9 +68,20 @@ export class FakeHost {
   receive(message: FromWebviewMessage): void {
     if (message.type === 'ready') {
       this.readyCount++;
-      if (this.autoInfo) void this.send({ type: 'shardInfo', info: this.shard.info });
+      if (this.autoInfo) void this.send({ type: 'shardInfo', info: this.shard.info }).then(() => this.sendSummary());
     } else if (message.type === 'log') {
       this.logs.push({ level: message.level, message: message.message });
+    } else if (message.type === 'selection') {
+      this.events.push(message);
+      const rows: number[] = [];
+      for (const [start, end] of message.selection.ranges) for (let p = start; p < end && rows.length < 100_000; p++) rows.push(this.curation.rowAt(message.selection.viewId, p));
+      this.selectedRows = rows;
+      this.focusedRow = message.focusedRow;
+    } else if (message.type === 'runCommand') {
+      this.events.push(message);
+      if (message.command === 'showNearest' && this.focusedRow !== null) {
+        void this.send({ type: 'nearestRows', row: this.focusedRow, rows: this.curation.nearest(this.focusedRow, 5) });
+      }
     } else if (message.type === 'request') {
       this.requests.push(message);
       void this.answer(message);
@@ -70,16 +100,39 @@ export class FakeHost {
   private async handle(request: RequestMessage): Promise<unknown> {
     switch (request.method) {
       case 'rows': {
-        const { start, count } = request.params;
+        const { start, count, viewId = 0 } = request.params;
         if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || count > MAX_PAGE_ROWS) {
           throw new Error(`rows: bad range ${start}+${count}`);
         }
         if (this.rowsDelayMs) await new Promise((r) => setTimeout(r, this.rowsDelayMs));
-        const end = Math.min(start + count, this.shard.info.rowCount);
+        const end = Math.min(start + count, viewId === 0 ? this.shard.info.rowCount : this.curation.viewLength);
         const rows = [];
-        for (let i = start; i < end; i++) rows.push(this.shard.row(i));
+        for (let p = start; p < end; p++) rows.push(this.curation.row(this.curation.rowAt(viewId, p)));
         return { rows };
       }
+      case 'setView':
+        return this.curation.setView(request.params.view);
+      case 'setSampler': {
+        this.curation.setSampler(request.params.spec, request.params.seed);
+        void this.send({ type: 'annotationsChanged' });
+        return { summary: this.curation.summary() };
+      }
+      case 'setOverride': {
+        const { selection, decision } = request.params;
+        const rows: number[] = [];
+        for (const [start, end] of selection.ranges) for (let p = start; p < end; p++) rows.push(this.curation.rowAt(selection.viewId, p));
+        const changed = this.curation.setOverride(rows, decision);
+        void this.send({ type: 'annotationsChanged', rows: changed }).then(() => this.sendSummary());
+        return { changed: changed.length };
+      }
+      case 'compare':
+        return this.curation.compare(request.params.a, request.params.b, request.params.seed);
+      case 'setFingerprint':
+        return { summary: this.curation.summary() };
+      case 'nearestRows':
+        return { rows: this.curation.nearest(request.params.row, request.params.k) };
+      case 'samplerKinds':
+        return { kinds: STEP_KINDS };
       case 'search': {
         const { searchId, query } = request.params;
         const matcher = compile(query);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCurationCommands } from './commands/curation';
 import { registerOpenCommand } from './commands/open';
+import { registerOpenExampleCommand } from './commands/open-example';
 import { registerSelectModelCommand } from './commands/select-model';
 import { OllamaStatusBar } from './commands/status-bar';
 import { errorDetail, type Logger } from './editor/logger';
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
     editors,
     status,
     registerOpenCommand(),
+    registerOpenExampleCommand(context),
     registerSelectModelCommand(() => void status.enable()),
     registerCurationCommands({ editors: provider, status, state: context.globalState, log }),
     // Ollama is first asked when a shard editor opens, never just because VS Code started.

@@ -231,7 +231,7 @@ export function registerCurationCommands(deps: CurationCommandDeps): vscode.Disp
   async function exportCurated(editor: ShardEditor): Promise<void> {
     const curation = await annotationsOf(editor);
     const shard = editor.document.session.requireShard();
-    let sampler = curation.summary().sampler;
+    let sampler = (await curation.summary()).sampler;
     if (!sampler) {
       const spec = await vscode.window.showInputBox({
         title: 'Export: which rows to keep',
@@ -250,9 +250,9 @@ export function registerCurationCommands(deps: CurationCommandDeps): vscode.Disp
       if (spec === undefined) return;
       curation.setSampler(spec, 0);
       editor.document.session.changed();
-      sampler = curation.summary().sampler;
+      sampler = (await curation.summary()).sampler;
     }
-    const samplerError = curation.summary().samplerError;
+    const samplerError = (await curation.summary()).samplerError;
     if (samplerError) throw new UserError(samplerError);
     if (sampler) await state.update(LAST_SAMPLER_KEY, sampler.spec);
 

@@ -67,6 +67,14 @@ interface RowsView {
   rows: Uint32Array | null;
 }
 
+/** A view being computed (off the main thread for large shards); a newer one aborts it. */
+interface ViewJob {
+  spec: ViewSpec;
+  abort: AbortController;
+  /** The installed view; rejects with CancelledError when a newer job replaced this one. */
+  done: Promise<RowsView>;
+}
+
 /** The grid's selection as rows (mapped from view positions when it arrived). */
 export interface SelectedRows {
   rows: Uint32Array;
@@ -86,6 +94,7 @@ export class ShardRouter {
   private disposed = false;
   private readonly abort = new AbortController();
   private view: RowsView = IDENTITY_VIEW;
+  private viewJob: ViewJob | undefined;
   private nextViewId = 1;
   /** Matches of the last completed search, ascending (the view's "matches only" filter). */
   private searchMatches: Uint32Array | undefined;
@@ -98,8 +107,8 @@ export class ShardRouter {
     private readonly options: RouterOptions = {},
   ) {
     this.unsubscribe = session.subscribe((event) => {
-      // New scores or decisions move rows in a sorted or filtered view: recompute it first.
-      if (event.type === 'annotationsChanged' && this.view.id !== 0) this.refreshView();
+      // New scores or decisions move rows in a sorted or filtered view (or the one being computed): recompute it.
+      if (event.type === 'annotationsChanged' && (this.view.id !== 0 || this.viewJob)) this.refreshView();
       this.send(event);
     });
   }
@@ -111,8 +120,11 @@ export class ShardRouter {
       switch (message.type) {
         case 'ready':
           // A reloaded webview starts again from the identity view.
+          this.viewJob?.abort.abort();
+          this.viewJob = undefined;
           this.view = IDENTITY_VIEW;
           for (const event of this.session.snapshot()) this.send(event);
+          await this.sendSummary();
           return;
         case 'log':
           if ((message.level !== 'error' && message.level !== 'info') || typeof message.message !== 'string') {
@@ -154,6 +166,7 @@ export class ShardRouter {
     this.disposed = true;
     this.unsubscribe();
     this.abort.abort();
+    this.viewJob?.abort.abort();
     this.search?.abort.abort();
     this.search = undefined;
   }
@@ -174,7 +187,8 @@ export class ShardRouter {
     } catch (err) {
       if (err instanceof BadRequest) this.log.error(`Rejected webview request ${clip(JSON.stringify(message), 300)}: ${err.message}`);
       else if (!(err instanceof UserError) && !isCancelled(err)) this.log.error(`Request "${String(method)}" failed`, err);
-      this.send({ type: 'response', id: requestId, ok: false, error: isCancelled(err) ? 'Cancelled: the editor closed.' : describeError(err) });
+      const cancelled = this.disposed ? 'Cancelled: the editor closed.' : 'Cancelled: a newer request replaced this one.';
+      this.send({ type: 'response', id: requestId, ok: false, error: isCancelled(err) ? cancelled : describeError(err) });
     }
   }
 
@@ -236,28 +250,28 @@ export class ShardRouter {
       }
       const textField = shard.textField;
       return {
-        rows: rows.map((r): RowView => {
+        rows: await Promise.all(rows.map(async (r): Promise<RowView> => {
           const fields = { ...r.fields };
           if (textField !== undefined) delete fields[textField];
           const view: RowView = { row: r.row, text: r.text, fields };
-          if (curation && r.row < curation.rowCount) view.annotations = curation.rowAnnotations(r.row);
+          if (curation && r.row < curation.rowCount) view.annotations = await curation.rowAnnotations(r.row);
           return view;
-        }),
+        })),
       };
     },
     setView: async ({ view }) => {
-      const curation = this.session.requireAnnotations();
+      this.session.requireAnnotations();
       if (view.searchMatches && !this.searchMatches) throw new UserError('No search has finished yet: search first, then show only its matches.');
-      const rows = curation.computeView(view, view.searchMatches ? this.searchMatches : undefined);
-      this.view = rows === null ? IDENTITY_VIEW : { id: this.nextViewId++, spec: view, rows };
-      return { viewId: this.view.id, rowCount: this.viewLength(this.view) };
+      const installed = await this.awaitView(this.startView(view));
+      return { viewId: installed.id, rowCount: this.viewLength(installed) };
     },
     setSampler: async ({ spec, seed }) => {
       const curation = this.session.requireAnnotations();
       curation.setSampler(spec, seed);
       // Every row's decision may have changed.
       this.session.changed();
-      return { summary: curation.summary() };
+      // A newer setSampler supersedes this one: both answer with the newest sampler's summary.
+      return { summary: await curation.summary() };
     },
     setOverride: async ({ selection, decision }) => {
       const curation = this.session.requireAnnotations();
@@ -266,13 +280,13 @@ export class ShardRouter {
       this.session.changed(rows);
       return { changed };
     },
-    compare: async ({ a, b, seed }) => this.session.requireAnnotations().compare(a, b, seed),
+    compare: async ({ a, b, seed }) => await this.session.requireAnnotations().compare(a, b, seed),
     setFingerprint: async ({ key }) => {
       const curation = this.session.requireAnnotations();
       if (!curation.fingerprints().some((f) => f.key === key)) throw new BadRequest(`setFingerprint: no Ask-LLM scores with the fingerprint "${clip(key, 80)}" in this shard's store.`);
       curation.setFingerprint(key);
       this.session.changed();
-      return { summary: curation.summary() };
+      return { summary: await curation.summary() };
     },
     nearestRows: async ({ row, k }) => {
       const curation = this.session.requireAnnotations();
@@ -325,20 +339,75 @@ export class ShardRouter {
     return view.rows === null ? (this.session.shard?.rowCount ?? 0) : view.rows.length;
   }
 
-  /** Recomputes the current sort / filter over the current annotations and tells the webview. */
-  private refreshView(): void {
-    const current = this.view;
-    if (current.id === 0) return;
-    try {
-      const curation = this.session.requireAnnotations();
-      const rows = curation.computeView(current.spec, current.spec.searchMatches ? this.searchMatches : undefined);
-      this.view = rows === null ? IDENTITY_VIEW : { id: this.nextViewId++, spec: current.spec, rows };
-    } catch (err) {
-      // Without annotations (reloading after a text field change) the view falls back to every row.
-      this.log.error('Recomputing the view failed; showing every row', err);
-      this.view = IDENTITY_VIEW;
+  /**
+   * Starts computing the view of `spec`, abandoning the one on its way (latest wins: a user typing
+   * a filter sends several). The result is installed as the current view when it is still the latest.
+   */
+  private startView(spec: ViewSpec): ViewJob {
+    this.viewJob?.abort.abort();
+    const abort = new AbortController();
+    const compute = async (): Promise<RowsView> => {
+      try {
+        const rows = await this.session.requireAnnotations().computeView(spec, { searchMatches: spec.searchMatches ? this.searchMatches : undefined, signal: abort.signal });
+        throwIfAborted(abort.signal);
+        this.view = rows === null ? IDENTITY_VIEW : { id: this.nextViewId++, spec, rows };
+        return this.view;
+      } finally {
+        if (this.viewJob?.abort === abort) this.viewJob = undefined;
+      }
+    };
+    // The job is the latest before it starts: computeView may fail at once.
+    const job = { spec, abort } as ViewJob;
+    this.viewJob = job;
+    job.done = compute();
+    return job;
+  }
+
+  /**
+   * The view `job` computes; when a recompute of the same spec (new annotations) replaced it, the
+   * recomputed one. Rejects with CancelledError when a view of another spec replaced it.
+   */
+  private async awaitView(job: ViewJob): Promise<RowsView> {
+    for (;;) {
+      try {
+        return await job.done;
+      } catch (err) {
+        const next = this.viewJob;
+        if (!isCancelled(err) || !next || next === job || next.spec !== job.spec) throw err;
+        job = next;
+      }
     }
+  }
+
+  /** Recomputes the current sort / filter (or the one on its way) over the current annotations and tells the webview. */
+  private refreshView(): void {
+    const spec = this.viewJob?.spec ?? this.view.spec;
+    if (this.view.id === 0 && !this.viewJob) return;
+    const job = this.startView(spec);
+    job.done.then(
+      (view) => this.send({ type: 'viewChanged', viewId: view.id, rowCount: this.viewLength(view) }),
+      (err: unknown) => {
+        if (!(isCancelled(err) && job.abort.signal.aborted)) this.viewFailed(err);
+      },
+    );
+  }
+
+  /** Without annotations (reloading after a text field change) the view falls back to every row. */
+  private viewFailed(err: unknown): void {
+    if (this.disposed) return;
+    this.log.error('Recomputing the view failed; showing every row', err);
+    this.view = IDENTITY_VIEW;
     this.send({ type: 'viewChanged', viewId: this.view.id, rowCount: this.viewLength(this.view) });
+  }
+
+  /** The summary for a (re)loaded webview, once computed. */
+  private async sendSummary(): Promise<void> {
+    try {
+      const summary = await this.session.summaryEvent();
+      if (summary) this.send(summary);
+    } catch (err) {
+      this.log.error('Summarising the annotations failed', err);
+    }
   }
 
   /** Rows of a sorted or filtered page, read in runs of nearby rows and returned in view order. */

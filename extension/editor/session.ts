@@ -58,6 +58,9 @@ export class ShardSession {
   /** Rows changed since the last annotationsChanged event; undefined means all rows. */
   private pendingRows: Set<number> | undefined = new Set();
   private changeTimer: NodeJS.Timeout | undefined;
+  /** A flush is waiting for its summary; changes meanwhile go to the next flush, started when it ends. */
+  private flushing = false;
+  private changedSinceFlush = false;
   private lastChangeAt = -Infinity;
   /** Time the last flush took (summary over the whole shard, listeners recomputing views): the next one waits 10x that. */
   private lastFlushMs = 0;
@@ -107,10 +110,11 @@ export class ShardSession {
     } else {
       for (let i = 0; i < rows.length; i++) this.pendingRows.add(rows[i]);
     }
-    if (this.changeTimer) return;
+    this.changedSinceFlush = true;
+    if (this.changeTimer || this.flushing) return;
     const interval = Math.max(this.options.changeIntervalMs ?? 250, Math.min(5000, 10 * this.lastFlushMs));
     const wait = Math.max(0, this.lastChangeAt + interval - performance.now());
-    this.changeTimer = setTimeout(() => this.flushChanges(), wait);
+    this.changeTimer = setTimeout(() => void this.flushChanges(), wait);
   }
 
   info(): ShardInfo | undefined {
@@ -128,16 +132,20 @@ export class ShardSession {
     };
   }
 
-  /** What a freshly loaded webview needs to show the current state. */
+  /** What a freshly loaded webview needs to show the current state, but the summary (see summaryEvent). */
   snapshot(): SessionEvent[] {
     if (this.failure !== undefined) return [{ type: 'shardError', message: this.failure }];
     const events: SessionEvent[] = [];
     if (this.lastProgress && !this.indexed) events.push({ type: 'indexProgress', ...this.lastProgress });
     const info = this.info();
     if (info) events.push({ type: 'shardInfo', info });
-    const summary = this.summary();
-    if (summary) events.push(summary);
     return events;
+  }
+
+  /** The curation summary once computed (off the main thread for large shards); undefined before the annotations load. */
+  async summaryEvent(): Promise<Extract<SessionEvent, { type: 'summary' }> | undefined> {
+    const curation = this.curation;
+    return curation && !this.disposed ? { type: 'summary', summary: await curation.summary() } : undefined;
   }
 
   subscribe(listener: (event: SessionEvent) => void): () => void {
@@ -262,25 +270,35 @@ export class ShardSession {
     }
   }
 
-  private summary(): Extract<SessionEvent, { type: 'summary' }> | undefined {
-    return this.curation ? { type: 'summary', summary: this.curation.summary() } : undefined;
-  }
-
-  private flushChanges(): void {
+  /**
+   * Computes the summary first (so rows refetched on annotationsChanged show the new decisions),
+   * then announces the changed rows and the summary.
+   */
+  private async flushChanges(): Promise<void> {
     this.changeTimer = undefined;
     if (this.disposed) return;
     const started = performance.now();
     this.lastChangeAt = started;
     const rows = this.pendingRows;
     this.pendingRows = new Set();
-    this.emit(rows === undefined ? { type: 'annotationsChanged' } : { type: 'annotationsChanged', rows: [...rows].sort((a, b) => a - b) });
+    this.changedSinceFlush = false;
+    this.flushing = true;
+    let summary: Extract<SessionEvent, { type: 'summary' }> | undefined;
     try {
-      const summary = this.summary();
-      if (summary) this.emit(summary);
+      summary = await this.summaryEvent();
     } catch (err) {
-      this.log.error(`Summarising the annotations of ${this.path} failed`, err);
+      if (!isCancelled(err)) this.log.error(`Summarising the annotations of ${this.path} failed`, err);
+    } finally {
+      this.flushing = false;
     }
+    if (this.disposed) return;
+    this.emit(rows === undefined ? { type: 'annotationsChanged' } : { type: 'annotationsChanged', rows: [...rows].sort((a, b) => a - b) });
+    if (summary) this.emit(summary);
     this.lastFlushMs = performance.now() - started;
+    if (this.changedSinceFlush) {
+      this.changedSinceFlush = false;
+      this.changed([]);
+    }
   }
 
   /** Columns of a JSONL shard grow while it is indexed: try when it opens, decide when it is indexed. */

@@ -36,7 +36,7 @@ export interface DensitySettings {
   hosts: string[];
   /** Undefined: not chosen yet (the command asks). */
   embedder: DensityEmbedderChoice | undefined;
-  sketch: { rows?: number; buckets?: number };
+  sketch: { rows?: number; buckets?: number; hashesPerRow?: number };
 }
 
 function text(reader: SettingsReader, key: string): string {
@@ -106,10 +106,15 @@ export function parseEmbedderChoice(value: string): DensityEmbedderChoice | unde
 export function densitySettings(reader: SettingsReader): DensitySettings {
   const rows = wholeNumber(reader, 'density.sketchRows', 1, 100_000, undefined);
   const buckets = wholeNumber(reader, 'density.buckets', 2, 2 ** 26, undefined);
+  const hashesPerRow = wholeNumber(reader, 'density.hashesPerRow', 1, 32, undefined);
   return {
     hosts: ollamaHosts(reader),
     embedder: parseEmbedderChoice(text(reader, 'density.embedder')),
-    sketch: { ...(rows !== undefined ? { rows } : {}), ...(buckets !== undefined ? { buckets } : {}) },
+    sketch: {
+      ...(rows !== undefined ? { rows } : {}),
+      ...(buckets !== undefined ? { buckets } : {}),
+      ...(hashesPerRow !== undefined ? { hashesPerRow } : {}),
+    },
   };
 }
 

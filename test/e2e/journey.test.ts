@@ -7,9 +7,9 @@
  * The Ollama host comes from the machine settings (a fake Ollama); the workspace's
  * .vscode/settings.json names a second fake that must never be contacted.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import type { FrameLocator } from 'playwright-core';
@@ -45,6 +45,19 @@ after(async () => {
   await ollama?.stop();
   await decoy?.stop();
 });
+
+/** A journey step; on failure the page is kept as failed-<step>.png in the run folder. */
+function step(name: string, fn: (t: TestContext) => Promise<void>): void {
+  // Bounded: a stuck step fails on its own instead of using up the whole run's time.
+  test(name, { timeout: 3 * 60_000 }, async (t) => {
+    try {
+      await fn(t);
+    } catch (error) {
+      await workbench.page?.screenshot({ path: join(workbench.runDir, `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`) }).catch(() => undefined);
+      throw error;
+    }
+  });
+}
 
 interface GridRow { rowIndex: number; selected: boolean; cells: string[] }
 
@@ -88,12 +101,12 @@ async function expectShardEditor(fileName: string, rowCount: number, texts: stri
   return view;
 }
 
-test('an Arrow shard opens in the shard editor by default, with every row counted', async () => {
+step('an Arrow shard opens in the shard editor by default, with every row counted', async () => {
   await workbench.openFromExplorer('web-sample.arrow');
   await expectShardEditor('web-sample.arrow', arrowTexts.length, arrowTexts);
 });
 
-test('End scrolls the Arrow shard to its last row', async () => {
+step('End scrolls the Arrow shard to its last row', async () => {
   const view = workbench.webview();
   const textColumn = await columnIndex(view, 'text');
   await view.locator('[role=row][aria-rowindex="2"]').click();
@@ -106,7 +119,7 @@ test('End scrolls the Arrow shard to its last row', async () => {
   await workbench.screenshot('arrow-end');
 });
 
-test('a row\'s detail shows its full text', async () => {
+step('a row\'s detail shows its full text', async () => {
   const view = workbench.webview();
   await view.locator('[role=grid]').press('Home');
   await view.locator('[role=row][aria-rowindex="3"]').click();
@@ -118,7 +131,7 @@ test('a row\'s detail shows its full text', async () => {
   await workbench.screenshot('arrow-shard');
 });
 
-test('a JSONL shard stays a text file until "Open Shard" opens it in the shard editor', async () => {
+step('a JSONL shard stays a text file until "Open Shard" opens it in the shard editor', async () => {
   await workbench.openFromExplorer('web-sample.jsonl');
   // Priority "option": VS Code's text editor, not ours.
   await workbench.page.locator('.editor-instance .monaco-editor').first().waitFor();
@@ -129,6 +142,8 @@ test('a JSONL shard stays a text file until "Open Shard" opens it in the shard e
   const text = view.locator('[role=region][aria-label="Row detail"] [aria-label="Text"]');
   await text.waitFor();
   assert.equal(await text.textContent(), jsonlTexts[0]);
+  // Room for the editor from here on (the explorer is not needed again).
+  await workbench.runCommand('View: Close Primary Side Bar');
   await workbench.screenshot('jsonl-shard');
 });
 
@@ -160,7 +175,7 @@ function promptOf(body: any): string {
   return body.messages ? body.messages.map((m: { content: string }) => m.content).join('\n') : body.prompt;
 }
 
-test('"Select Ollama Model" lists the judges of the machine-settings host and sets one', async (t) => {
+step('"Select Ollama Model" lists the judges of the machine-settings host and sets one', async (t) => {
   const reason = missing(['setting', HOSTS_SETTING], ['command', SELECT_MODEL]);
   if (reason) return t.skip(reason);
   await workbench.runCommand(SELECT_MODEL);
@@ -175,7 +190,7 @@ test('"Select Ollama Model" lists the judges of the machine-settings host and se
   }
 });
 
-test('"Score Selected Rows with Ask-LLM" scores exactly the selected rows through the machine-scoped host', async (t) => {
+step('"Score Selected Rows with Ask-LLM" scores exactly the selected rows through the machine-scoped host', async (t) => {
   const reason = missing(['setting', HOSTS_SETTING], ['command', SCORE_SELECTED]);
   if (reason) return t.skip(reason);
   const view = workbench.webview();
@@ -203,14 +218,14 @@ test('"Score Selected Rows with Ask-LLM" scores exactly the selected rows throug
   await workbench.screenshot('scored');
 });
 
-test('a workspace .vscode/settings.json cannot point the extension at another Ollama host', async (t) => {
+step('a workspace .vscode/settings.json cannot point the extension at another Ollama host', async (t) => {
   const reason = missing(['setting', HOSTS_SETTING]);
   if (reason) return t.skip(reason);
   assert.ok(ollama.requests.length > 0, 'the machine-settings host was never asked');
   assert.deepEqual(decoy.requests.map((r) => `${r.method} ${r.path}`), [], 'the workspace-settings host was contacted');
 });
 
-test('"Compute Density" with the built-in embedder measures every row', async (t) => {
+step('"Compute Density" with the built-in embedder measures every row', async (t) => {
   const reason = missing(['command', COMPUTE_DENSITY]);
   if (reason) return t.skip(reason);
   const embedRequests = ollama.requests.filter((r) => r.path === '/api/embed').length;
@@ -232,7 +247,7 @@ const DROPPED_BY_HAND = 2;
 let samplerSetInEditor = false;
 let droppedByHand = false;
 
-test('the sampler panel applies a density sampler and shows what it keeps', async (t) => {
+step('the sampler panel applies a density sampler and shows what it keeps', async (t) => {
   const view = workbench.webview();
   if ((await view.locator('.sampler-panel').count()) === 0) return t.skip('the editor has no sampler panel yet');
   const toggle = view.locator('.sampler-panel .section-toggle');
@@ -248,7 +263,7 @@ test('the sampler panel applies a density sampler and shows what it keeps', asyn
   await workbench.screenshot('editor');
 });
 
-test('a row marked drop by hand (d) is dropped whatever the sampler says', async (t) => {
+step('a row marked drop by hand (d) is dropped whatever the sampler says', async (t) => {
   const view = workbench.webview();
   if ((await view.locator('.sampler-panel').count()) === 0) return t.skip('the editor has no decisions yet');
   await view.locator(`[role=row][aria-rowindex="${DROPPED_BY_HAND}"]`).click();
@@ -257,15 +272,15 @@ test('a row marked drop by hand (d) is dropped whatever the sampler says', async
   droppedByHand = true;
 });
 
-test('"Export Curated Shard..." writes the kept rows byte for byte and the recipe', async (t) => {
+step('"Export Curated Shard..." writes the kept rows byte for byte and the recipe', async (t) => {
   const reason = missing(['command', EXPORT], ['command', COMPUTE_DENSITY]);
   if (reason) return t.skip(reason);
   const out = join(workbench.workspace, 'curated.jsonl');
   await workbench.runCommand(EXPORT);
   // Without a sampler chosen in the editor the export asks for a spec.
-  if (!samplerSetInEditor) await workbench.answerQuickInput(SAMPLER);
+  if (!samplerSetInEditor) await workbench.answerQuickInput(/which rows to keep/, SAMPLER);
   // The save dialog (code-server's simple file dialog): type the path.
-  await workbench.answerQuickInput(out);
+  await workbench.answerQuickInput(/web-sample\.curated\.jsonl/, out);
   // Export options: none.
   await workbench.page.locator('.quick-input-widget', { hasText: 'Export options' }).waitFor();
   await workbench.page.keyboard.press('Enter');
@@ -289,4 +304,20 @@ test('"Export Curated Shard..." writes the kept rows byte for byte and the recip
   const recipe = JSON.parse(readFileSync(join(workbench.workspace, 'curated.jsonl.recipe.json'), 'utf8'));
   assert.match(JSON.stringify(recipe), /density-ips:0\.5/);
   await workbench.screenshot('exported');
+});
+
+const OPEN_EXAMPLE = 'Shard Curator: Open Example Shard';
+
+step('the walkthrough starts from the example shard shipped in the .vsix', async (t) => {
+  const reason = missing(['command', OPEN_EXAMPLE]);
+  if (reason) return t.skip(reason);
+  await workbench.runCommand('Welcome: Open Walkthrough...');
+  await workbench.pickQuickItem('Curate a pre-training shard');
+  await workbench.page.getByRole('button', { name: 'Open Example Shard' }).first().click();
+  await expectShardEditor('web-sample.jsonl', jsonlTexts.length, jsonlTexts);
+  // Opened from a copy in the extension's storage (the annotation store is written next to the shard).
+  const copies = readdirSync(workbench.userDataDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(join('examples', 'web-sample.jsonl')));
+  assert.equal(copies.length, 1, `copies of the example under ${workbench.userDataDir}: ${JSON.stringify(copies)}`);
+  assert.equal(readFileSync(join(workbench.userDataDir, copies[0]), 'utf8'), readFileSync(JSONL, 'utf8'));
+  await workbench.screenshot('walkthrough-example');
 });

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const JOURNEY_TIMEOUT_MS = 15 * 60_000;
 /** Screenshots the README shows; the journey writes them all to test/e2e/screenshots/. */
-const DOC_SCREENSHOTS = ['arrow-shard', 'scored', 'sampler'];
+const DOC_SCREENSHOTS = ['editor', 'jsonl-shard'];
 
 function fail(message) {
   console.error(`test:e2e: ${message}`);

@@ -127,7 +127,7 @@ export class Workbench {
     });
     this.page = await this.browser.newPage({ viewport: { width: 1280, height: 800 } });
     this.page.setDefaultTimeout(30_000);
-    await this.page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`);
+    await this.page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
     // The workbench shows before the remote extension host has registered our contributions.
     await this.waitForCommand('Shard Curator: Open Shard', 120_000);
@@ -202,10 +202,18 @@ export class Workbench {
     await this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.locator('.label-name', { hasText: name }) }).first().click({ timeout: timeoutMs });
   }
 
-  /** Types into the open quick input / input box / simple file dialog and presses Enter. */
-  async answerQuickInput(text: string): Promise<void> {
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor();
+  /**
+   * Types into the open quick input / input box / simple file dialog and presses Enter, once the
+   * widget shows `ready` (its title or proposed value): dialogs fill in their value after opening.
+   */
+  async answerQuickInput(ready: RegExp, text: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input');
+    const deadline = Date.now() + 30_000;
+    while (!((await widget.isVisible()) && (ready.test(await widget.innerText()) || ready.test(await input.inputValue())))) {
+      if (Date.now() > deadline) throw new Error(`no quick input showing ${ready}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await input.fill(text);
     await input.press('Enter');
   }

@@ -183,9 +183,9 @@ test('the text-field chooser switches the text column through the host', async (
     const request = h.host.requests.find((r) => r.method === 'setTextField');
     assert.deepEqual(request?.params, { field: 'source' });
     const headers = await page.$$eval('.grid-header-cell', (cells) => cells.map((c) => c.textContent));
-    assert.deepEqual(headers, ['#', 'source', 'chars', 'id', 'text', 'chars']);
+    assert.deepEqual(headers, ['#', 'source', 'chars', 'Ask-LLM', 'density', 'decision', 'id', 'text', 'chars']);
     const rows = await renderedRows(page);
-    assert.equal(rows[0].cells[4], oneLine(shard.row(0).fields.text as string));
+    assert.equal(rows[0].cells[7], oneLine(shard.row(0).fields.text as string));
   } finally {
     await h.close();
   }

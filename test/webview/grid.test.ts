@@ -39,11 +39,11 @@ test('the grid says it has exactly the shard\'s rows; the header row is outside 
     assert.equal(rows[0].cells[0], '1');
     assert.equal(rows[0].cells[1], syntheticText(0));
     assert.equal(rows[0].cells[2], String(syntheticText(0).length));
-    assert.equal(rows[0].cells[3], 'syn-0');
+    assert.equal(rows[0].cells[6], 'syn-0');
     // Nested fields shown as compact JSON.
-    assert.equal(rows[0].cells[6], '{"bucket":0,"tags":["a","t0"],"nested":{"ok":true}}');
+    assert.equal(rows[0].cells[9], '{"bucket":0,"tags":["a","t0"],"nested":{"ok":true}}');
     const headers = await h.page.$$eval('.grid-header-cell', (cells) => cells.map((c) => c.textContent));
-    assert.deepEqual(headers, ['#', 'text', 'chars', 'id', 'lang', 'n', 'meta']);
+    assert.deepEqual(headers, ['#', 'text', 'chars', 'Ask-LLM', 'density', 'decision', 'id', 'lang', 'n', 'meta']);
     // 720 px tall page: a few dozen row elements, not millions; every cell is a gridcell.
     const elements = await gridRowCount(h);
     assert.ok(elements < 60, `${elements} row elements`);
@@ -251,16 +251,16 @@ test('columns: dragging a header edge resizes, the chooser hides and shows colum
     await page.getByRole('button', { name: 'Choose columns' }).click();
     await page.locator('.menu-item[data-column="field:id"] vscode-checkbox').click();
     let headers = await page.$$eval('.grid-header-cell', (cells) => cells.map((c) => c.textContent));
-    assert.deepEqual(headers, ['#', 'text', 'chars', 'lang', 'n', 'meta']);
+    assert.deepEqual(headers, ['#', 'text', 'chars', 'Ask-LLM', 'density', 'decision', 'lang', 'n', 'meta']);
     const rows = await renderedRows(page);
-    assert.equal(rows[0].cells.length, 6);
-    assert.equal(rows[0].cells[3], 'de');
+    assert.equal(rows[0].cells.length, 9);
+    assert.equal(rows[0].cells[6], 'de');
     await page.locator('.menu-item[data-column="field:id"] vscode-checkbox').click();
     await page.locator('.menu-item[data-column="length"] vscode-checkbox').click();
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('.column-chooser').isHidden(), true);
     headers = await page.$$eval('.grid-header-cell', (cells) => cells.map((c) => c.textContent));
-    assert.deepEqual(headers, ['#', 'text', 'id', 'lang', 'n', 'meta']);
+    assert.deepEqual(headers, ['#', 'text', 'Ask-LLM', 'density', 'decision', 'id', 'lang', 'n', 'meta']);
     await page.waitForTimeout(300);
     const saved = h.host.savedState as { columns: { hidden: string[]; widths: Record<string, number> } };
     assert.deepEqual(saved.columns.hidden, ['length']);

@@ -99,10 +99,19 @@ test('uncaught errors in the webview are posted to the host log', async () => {
 for (const theme of ['dark', 'light', 'high-contrast'] as Theme[]) {
   test(`the ${theme} theme colours the editor from VS Code's variables`, async () => {
     const shard = corpusShard(400);
-    const h = await openEditor(browser, shard, { theme });
+    const h = await openEditor(browser, shard, { theme, viewport: { width: 1440, height: 900 } });
     try {
       await ready(h, 400);
       const { page } = h;
+      // The curation UI in use: a sampler, two rows kept by hand, a P(yes) sort.
+      await page.locator('.sampler-spec input').fill('askllm-min:0.3,density-ips:0.6');
+      await page.getByRole('table', { name: 'Rows per step' }).waitFor();
+      await page.click('.grid-header-cell[data-column="askllm"]');
+      await page.waitForTimeout(300);
+      await page.click('[role=row][aria-rowindex="3"]');
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('k');
+      await page.locator('.decision-badge.manual').first().waitFor();
       await page.click('[role=row][aria-rowindex="3"]');
       await page.keyboard.press('Shift+ArrowDown');
       await page.locator('.search-field input').fill('government');

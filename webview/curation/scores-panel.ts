@@ -59,6 +59,9 @@ export class ScoresPanel {
       view.element,
       empty,
     ]);
+    // Nothing until the first summary says whether there are scores.
+    view.element.hidden = true;
+    empty.hidden = true;
     return { element, caption, view, empty };
   }
 

@@ -10,7 +10,7 @@
  * Positions are view positions: in a sorted or filtered view (viewId != 0) position i shows whatever
  * row the host put there, and the # column shows that row's own number.
  */
-import type { ShardInfo, SortKey, ViewSpec } from '../../extension/protocol';
+import type { RowView, ShardInfo, SortKey, ViewSpec } from '../../extension/protocol';
 import { button } from '../controls';
 import { el, formatCount } from '../dom';
 import type { ViewStateStore } from '../state';
@@ -29,7 +29,8 @@ interface PooledRow {
   cells: HTMLElement[];
   /** What the element currently shows, to skip DOM writes when nothing changed. */
   row: number;
-  loaded: boolean;
+  /** The row data drawn (a refetched page brings new objects: redraw). */
+  data: RowView | undefined;
   version: number;
   /** Offset from the base row, in px, last written to the element. */
   top: number;
@@ -315,7 +316,7 @@ export class Grid {
     for (let row = first; row < first + visible; row++) {
       const pooled = this.pool[row % this.pool.length];
       const data = this.cache.get(row);
-      if (pooled.row !== row || pooled.loaded !== (data !== undefined) || pooled.version !== this.version) {
+      if (pooled.row !== row || pooled.data !== data || pooled.version !== this.version) {
         this.fillRow(pooled, row);
       }
       if (pooled.element.hidden) pooled.element.hidden = false;
@@ -355,7 +356,7 @@ export class Grid {
     element.id = `grid-row-${this.pool.length}`;
     element.hidden = true;
     this.rowsInner.append(element);
-    const pooled: PooledRow = { element, cells: [], row: -1, loaded: false, version: -1, top: NaN };
+    const pooled: PooledRow = { element, cells: [], row: -1, data: undefined, version: -1, top: NaN };
     this.buildCells(pooled);
     return pooled;
   }
@@ -394,7 +395,7 @@ export class Grid {
       if (cells[i].textContent !== text) cells[i].textContent = text;
     }
     pooled.row = row;
-    pooled.loaded = data !== undefined;
+    pooled.data = data;
     pooled.version = this.version;
   }
 

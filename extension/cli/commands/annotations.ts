@@ -42,7 +42,7 @@ export const annotations = defineCommand({
       const { density } = model.densityScores();
       const overrides = model.overrides();
       if (!global.json) {
-        const summary = model.summary();
+        const summary = await model.summary();
         const shown = summary.askllm.shown;
         const scored = askllm.reduce((n, v) => n + (Number.isNaN(v) ? 0 : 1), 0);
         table([

@@ -20,7 +20,7 @@ export const compare = defineCommand({
     const seed = options.seed === undefined ? 0 : wholeNumber(options.seed, '--seed');
     const opened = await openCuration(args[0], context);
     try {
-      const result = opened.model.compare(specs[0], specs[1], seed);
+      const result = await opened.model.compare(specs[0], specs[1], seed);
       if (global.json) {
         printJson({ a: result.a, b: result.b, both: result.both, jaccard: result.jaccard });
         return;

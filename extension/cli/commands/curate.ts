@@ -42,7 +42,7 @@ export const curate = defineCommand({
         printJson({ input: result.input, kept: result.kept, dropped: result.dropped, out: result.out });
         return;
       }
-      print(`kept ${formatCount(result.kept)} of ${formatCount(result.input)} rows (${formatCount(result.dropped)} dropped) with ${opened.model.summary().sampler!.spec}, seed ${seed}`);
+      print(`kept ${formatCount(result.kept)} of ${formatCount(result.input)} rows (${formatCount(result.dropped)} dropped) with ${(await opened.model.summary()).sampler!.spec}, seed ${seed}`);
       print(`  curated shard  ${result.out}`);
       print(`  recipe         ${result.recipe}`);
       if (options.dropped !== undefined) print(`  dropped rows   ${options.dropped}`);

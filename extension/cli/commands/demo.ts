@@ -48,7 +48,7 @@ export const demo = defineCommand({
       const density = model.densityScores().density;
       const sorted = Array.from(density).sort((a, b) => a - b);
       const quantile = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-      const { decision } = model.decisions();
+      const { decision } = await model.decisions();
       let nearRows = 0;
       let nearDropped = 0;
       let nearDensity = 0;

@@ -1,5 +1,6 @@
 import { UserError } from '../../core/errors';
 import { parseHosts } from '../../core/ollama/client';
+import { DEFAULT_RACE_PARAMS } from '../../core/density/race';
 import type { DensityEmbedderChoice } from '../../core/curation';
 import { UsageError, defineCommand } from '../command';
 import { openCuration } from '../curation';
@@ -20,9 +21,10 @@ export const density = defineCommand({
     host: { type: 'string', multiple: true, valueName: 'URL', description: 'with --embedder ollama: an Ollama server; repeat for several (default: $OLLAMA_HOST, else 127.0.0.1:11434)' },
     method: { type: 'string', valueName: 'sketch|exact', description: 'sketch (default: RACE, linear time) or exact (all pairs; small shards only)' },
     rows: { type: 'string', valueName: 'A:B', description: 'only rows A to B-1 (the density is computed over that range only)' },
-    'sketch-rows': { type: 'string', valueName: 'R', description: 'RACE sketch rows (independent hashes; default 256)' },
-    buckets: { type: 'string', valueName: 'B', description: 'buckets per sketch row (default 16)' },
-    seed: { type: 'string', valueName: 'N', description: 'seed of the sketch\'s random projections (default 1)' },
+    'sketch-rows': { type: 'string', valueName: 'R', description: `RACE sketch rows (independent hashes; error shrinks like 1/sqrt(R); default ${DEFAULT_RACE_PARAMS.rows})` },
+    buckets: { type: 'string', valueName: 'B', description: `counters per sketch row (default ${DEFAULT_RACE_PARAMS.buckets})` },
+    'hashes-per-row': { type: 'string', valueName: 'K', description: `sign bits per sketch row: the kernel's bandwidth, larger = narrower (default ${DEFAULT_RACE_PARAMS.hashesPerRow})` },
+    seed: { type: 'string', valueName: 'N', description: `seed of the sketch's random projections (default ${DEFAULT_RACE_PARAMS.seed})` },
   },
   details: 'The result is stored with the shard\'s annotations (the latest run is the one shown); --json prints {"rows", "seconds", "embedder", "embedded", "params"}.',
   async run(context) {
@@ -38,6 +40,7 @@ export const density = defineCommand({
     const sketch = {
       ...(options['sketch-rows'] !== undefined ? { rows: positiveInteger(options['sketch-rows'], '--sketch-rows') } : {}),
       ...(options.buckets !== undefined ? { buckets: positiveInteger(options.buckets, '--buckets') } : {}),
+      ...(options['hashes-per-row'] !== undefined ? { hashesPerRow: positiveInteger(options['hashes-per-row'], '--hashes-per-row') } : {}),
     };
     const seed = options.seed === undefined ? undefined : wholeNumber(options.seed, '--seed');
     const opened = await openCuration(args[0], context);

@@ -12,7 +12,7 @@ import { textHash } from '../store/text-hash';
 import { AnnotationStore } from '../store/store';
 import type { AskllmRunRecord, DensityRecord, JsonData } from '../store/records';
 import type { StoreChange } from '../store/store';
-import { UserError, throwIfAborted } from '../errors';
+import { CancelledError, UserError, isCancelled, throwIfAborted } from '../errors';
 import { DEFAULT_PROMPT_TEMPLATE } from '../askllm/prompt';
 import { prepareJudge, scoreRows, type ScoreItem } from '../askllm/run';
 import { preflight } from '../ollama/preflight';
@@ -23,16 +23,19 @@ import type { EmbedderSpec } from '../embed/embedders';
 import { prepareOllamaEmbedder } from '../embed/ollama';
 import type { RaceParams } from '../density/race';
 import {
-  compareSamplers, decide, decisionStats, formatSamplerSpec, parseSamplerSpec, runSampler, scoresNeeded,
-  DECISION, SOURCE, type Decisions, type SamplerInputs, type SamplerResult, type SamplerSpec, type ScoreKind,
+  formatSamplerSpec, parseSamplerSpec, scoresNeeded, DECISION, SOURCE, type Decisions, type SamplerInputs, type SamplerSpec, type ScoreKind,
 } from '../curate';
-import { exportAnnotations, exportCurated, samplerDropSteps, type ExportFormat, type ExportProgress, type RecipeInputs } from '../export';
+import { exportAnnotations, exportCurated, type ExportFormat, type ExportProgress, type RecipeInputs } from '../export';
 import type { Shard } from '../shard/types';
+import { JsonlShard } from '../shard/jsonl';
 import type {
   CurationSummary, FingerprintView, NearestRowView, RowAnnotationsView, SamplerComparisonView, ViewSpec,
 } from '../../protocol';
 import { computeRowFacts, type RowFacts } from './row-facts';
-import { computeViewRows } from './view';
+import { isIdentityView, viewInputsNeeded, type ViewInputs } from './view';
+import {
+  runCurationJob, toShared, type CurationJobInput, type CurationJobKind, type CurationJobResult, type DecideInput, type DecideOutcome, type SamplerOutcome,
+} from './compute';
 
 export interface OpenAnnotationsOptions {
   /** Keep the store in this folder instead of next to the shard (see docs/annotation-store.md). */
@@ -42,6 +45,8 @@ export interface OpenAnnotationsOptions {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Follow the journal on disk: reload (and fire onDidChange) when another process writes it. */
   watch?: boolean;
+  /** Shards of at least this many rows compute views, decisions and comparisons in a worker thread (default WORKER_MIN_ROWS). */
+  workerMinRows?: number;
 }
 
 export interface AnnotationsChange {
@@ -120,6 +125,12 @@ export interface ExportCuratedModelResult {
 
 export type { Decisions };
 
+/**
+ * Below this many rows a whole-shard pass takes a few milliseconds, less than starting a worker
+ * thread, so it runs inline.
+ */
+export const WORKER_MIN_ROWS = 200_000;
+
 /** Characters of a row's text in a nearest-row preview. */
 const PREVIEW_CHARS = 200;
 /** Rows read per request when scoring a list of rows. */
@@ -153,21 +164,38 @@ export class ShardAnnotations {
   private chosenFingerprint: { model: string; promptSha256: string } | undefined;
   private sampler: { spec: SamplerSpec; text: string; seed: number; needs: ScoreKind[] } | null = null;
   private comparison: { a: Uint8Array; b: Uint8Array } | undefined;
+  /** The compare on its way; a newer compare aborts it. */
+  private comparing: AbortController | undefined;
 
   // Caches, dropped when the store changes in a way that affects them.
   private askllmCache: Float64Array | undefined;
   private densityCache: { density: Float64Array; ipsWeight: Float64Array } | undefined;
   private overridesCache: Int8Array | undefined;
-  private samplerCache: { result?: SamplerResult; error?: string } | undefined;
-  private decisionsCache: Decisions | undefined;
-  private summaryCache: CurationSummary | undefined;
+
+  /**
+   * Decisions and stats are computed in a job (see compute.ts). `version` counts the changes that
+   * affect them: a result is current for the version it started at. Store changes (scores streaming
+   * in) let the running job finish, so a caller waits at most for it and one more; a change of what
+   * is computed (sampler, shown fingerprint, text hashes) aborts it: latest wins.
+   */
+  private version = 0;
+  /** Counts the changes that affect the sampler's verdict (its spec, seed, or the scores it needs). */
+  private samplerVersion = 0;
+  private decided: { version: number; value: DecideOutcome } | undefined;
+  private deciding: { abort: AbortController; done: Promise<void> } | undefined;
+  /** The sampler's verdict, reused while only the overrides change. */
+  private samplerOutcome: { samplerVersion: number; value: SamplerOutcome } | undefined;
+  private summaryCache: { of: DecideOutcome; value: CurationSummary } | undefined;
+  private closed = false;
 
   private constructor(
     readonly shard: Shard,
     readonly store: AnnotationStore,
     facts: RowFacts,
+    /** Whole-shard computations run in a worker thread (large shards) or inline (small ones). */
+    private readonly inWorker: boolean,
   ) {
-    this.facts = facts;
+    this.facts = this.sharedFacts(facts);
     this.unsubscribe = store.onDidChange((change) => this.storeChanged(change));
   }
 
@@ -181,7 +209,7 @@ export class ShardAnnotations {
     const store = await AnnotationStore.open(shard.path, { storeDir: options.storeDir, shardBytes: shard.bytes });
     try {
       const facts = await computeRowFacts(shard.source(), shard.rowCount, { signal: options.signal, onProgress: options.onProgress });
-      const model = new ShardAnnotations(shard, store, facts);
+      const model = new ShardAnnotations(shard, store, facts, facts.hashes.rowCount >= (options.workerMinRows ?? WORKER_MIN_ROWS));
       if (options.watch) store.watchJournal();
       return model;
     } catch (err) {
@@ -204,8 +232,10 @@ export class ShardAnnotations {
    * hidden and those of the new texts shown. Fires onDidChange for all rows.
    */
   async rescan(options: { signal?: AbortSignal; onProgress?: (progress: { done: number; total: number }) => void } = {}): Promise<void> {
-    this.facts = await computeRowFacts(this.shard.source(), this.shard.rowCount, options);
+    this.facts = this.sharedFacts(await computeRowFacts(this.shard.source(), this.shard.rowCount, options));
+    this.comparing?.abort();
     this.comparison = undefined;
+    this.supersede();
     this.storeChanged({ kinds: ['askllm', 'density', 'override'], rows: undefined });
   }
 
@@ -221,11 +251,29 @@ export class ShardAnnotations {
     if (askllm) this.askllmCache = undefined;
     if (density) this.densityCache = undefined;
     if (change.kinds.includes('override')) this.overridesCache = undefined;
-    if ((askllm && this.sampler?.needs.includes('askllm')) || (density && this.sampler?.needs.includes('density'))) this.samplerCache = undefined;
-    this.decisionsCache = undefined;
-    this.summaryCache = undefined;
+    if ((askllm && this.sampler?.needs.includes('askllm')) || (density && this.sampler?.needs.includes('density'))) this.samplerVersion++;
+    this.version++;
     const event: AnnotationsChange = change.rows === undefined || density ? {} : { rows: [...change.rows] };
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** What the decisions are computed from changed (not just the data): the running job's result is useless. */
+  private supersede(): void {
+    this.version++;
+    this.samplerVersion++;
+    this.deciding?.abort.abort();
+    this.deciding = undefined;
+    this.decided = undefined;
+    this.samplerOutcome = undefined;
+  }
+
+  /** Arrays shipped to the worker live on SharedArrayBuffers, so a job shares them instead of copying. */
+  private shared<T extends Float64Array | Uint32Array | Int8Array>(array: T): T {
+    return this.inWorker ? toShared(array) : array;
+  }
+
+  private sharedFacts(facts: RowFacts): RowFacts {
+    return { hashes: facts.hashes, lengths: this.shared(facts.lengths) };
   }
 
   // ---- Ask-LLM scores on show ----
@@ -267,7 +315,7 @@ export class ShardAnnotations {
     return this.fingerprints().find((f) => f.key === key) ?? { key, model: pair.model, modelDigest: null, promptSha256: pair.promptSha256, scored: 0, failed: 0 };
   }
 
-  /** Shows the scores of another model + prompt (a key from fingerprints()). */
+  /** Shows the scores of another model + prompt (a key from fingerprints()); summary() then computes with them. */
   setFingerprint(key: string): void {
     const pair = parseFingerprintKey(key);
     if (!pair || !this.fingerprints().some((f) => f.key === key)) {
@@ -280,6 +328,7 @@ export class ShardAnnotations {
     const before = this.shownPair();
     this.chosenFingerprint = pair;
     if (before?.model === pair.model && before.promptSha256 === pair.promptSha256) return;
+    this.supersede();
     this.storeChanged({ kinds: ['askllm'], rows: undefined });
   }
 
@@ -287,20 +336,23 @@ export class ShardAnnotations {
   askllmScores(): Float64Array {
     if (!this.askllmCache) {
       const pair = this.shownPair();
-      this.askllmCache = pair ? this.store.askllmScores(pair, this.facts.hashes) : new Float64Array(this.rowCount).fill(NaN);
+      this.askllmCache = this.shared(pair ? this.store.askllmScores(pair, this.facts.hashes) : new Float64Array(this.rowCount).fill(NaN));
     }
     return this.askllmCache;
   }
 
   /** Density and IPS weight per row from the latest density run; NaN = none or stale. */
   densityScores(): { density: Float64Array; ipsWeight: Float64Array } {
-    this.densityCache ??= this.store.densityScores(this.facts.hashes);
+    if (!this.densityCache) {
+      const { density, ipsWeight } = this.store.densityScores(this.facts.hashes);
+      this.densityCache = { density: this.shared(density), ipsWeight };
+    }
     return this.densityCache;
   }
 
   /** Manual decisions: 1 keep, -1 drop, 0 none. */
   overrides(): Int8Array {
-    this.overridesCache ??= this.store.overrides(this.facts.hashes);
+    this.overridesCache ??= this.shared(this.store.overrides(this.facts.hashes));
     return this.overridesCache;
   }
 
@@ -330,8 +382,9 @@ export class ShardAnnotations {
   // ---- sampler and decisions ----
 
   /**
-   * Chooses the sampler whose verdicts the decisions show (null: none). Throws UserError for a spec
-   * that does not parse or a bad seed; missing scores do not throw here but show in
+   * Chooses the sampler whose verdicts the decisions show (null: none); decisions() and summary()
+   * then compute with it, and a computation for the previous sampler is abandoned. Throws UserError
+   * for a spec that does not parse or a bad seed; missing scores do not throw here but show in
    * summary().samplerError, and the rows stay undecided.
    */
   setSampler(spec: string | null, seed: number): void {
@@ -342,9 +395,7 @@ export class ShardAnnotations {
       const parsed = parseSamplerSpec(spec);
       this.sampler = { spec: parsed, text: formatSamplerSpec(parsed), seed, needs: scoresNeeded(parsed) };
     }
-    this.samplerCache = undefined;
-    this.decisionsCache = undefined;
-    this.summaryCache = undefined;
+    this.supersede();
   }
 
   private samplerInputs(needs: readonly ScoreKind[]): SamplerInputs {
@@ -355,33 +406,74 @@ export class ShardAnnotations {
     };
   }
 
-  private samplerOutcome(): { result?: SamplerResult; error?: string } | undefined {
-    if (!this.sampler) return undefined;
-    if (!this.samplerCache) {
-      try {
-        this.samplerCache = { result: runSampler(this.sampler.spec, this.samplerInputs(this.sampler.needs), this.sampler.seed) };
-      } catch (err) {
-        if (!(err instanceof UserError)) throw err;
-        this.samplerCache = { error: err.message };
-      }
+  private job<K extends CurationJobKind>(kind: K, input: CurationJobInput<K>, signal?: AbortSignal): Promise<CurationJobResult<K>> {
+    return runCurationJob(kind, input, { inWorker: this.inWorker, signal });
+  }
+
+  /**
+   * The sampler's verdict, the overrides on top and the stats, as of this call or later: waits for
+   * the running computation (started by anyone) and, when that began before a change, for one more.
+   */
+  private async decideOutcome(): Promise<DecideOutcome> {
+    const wanted = this.version;
+    for (;;) {
+      if (this.closed) throw new CancelledError('the annotations were closed');
+      if (this.decided && this.decided.version >= wanted) return this.decided.value;
+      await (this.deciding ?? this.startDeciding()).done;
     }
-    return this.samplerCache;
+  }
+
+  private startDeciding(): { abort: AbortController; done: Promise<void> } {
+    const version = this.version;
+    const samplerVersion = this.samplerVersion;
+    const abort = new AbortController();
+    const sampler = this.sampler;
+    const reuse = this.samplerOutcome?.samplerVersion === samplerVersion ? this.samplerOutcome.value : undefined;
+    const shown = this.shownPair() !== undefined;
+    const densityRun = this.store.latestDensityRun() !== undefined;
+    const input: DecideInput = {
+      rowCount: this.rowCount,
+      askllm: shown || sampler?.needs.includes('askllm') ? this.askllmScores() : undefined,
+      density: this.densityScores().density,
+      sampler: sampler && { spec: sampler.spec, seed: sampler.seed, outcome: reuse },
+      overrides: this.overrides(),
+      chars: this.facts.lengths,
+      statsOf: { askllm: shown, density: densityRun },
+    };
+    const job = {
+      abort,
+      done: this.job('decide', input, abort.signal).then(
+        (value) => {
+          // An aborted job's sampler or fingerprint is no longer the one on show.
+          if (abort.signal.aborted) return;
+          if (!this.decided || this.decided.version < version) this.decided = { version, value };
+          if (value.sampler && this.samplerVersion === samplerVersion) this.samplerOutcome = { samplerVersion, value: value.sampler };
+        },
+        (err: unknown) => {
+          if (abort.signal.aborted && isCancelled(err)) return;
+          throw err;
+        },
+      ).finally(() => {
+        if (this.deciding === job) this.deciding = undefined;
+      }),
+    };
+    this.deciding = job;
+    return job;
   }
 
   /** The sampler's verdict with the overrides on top (undecided rows without a usable sampler). */
-  decisions(): Decisions {
-    this.decisionsCache ??= decide(this.rowCount, this.samplerOutcome()?.result?.keep, this.overrides());
-    return this.decisionsCache;
+  async decisions(): Promise<Decisions> {
+    return (await this.decideOutcome()).decisions;
   }
 
   /** Everything about one row's current text, for the grid and the detail pane. */
-  rowAnnotations(row: number): RowAnnotationsView {
+  async rowAnnotations(row: number): Promise<RowAnnotationsView> {
     if (!(Number.isInteger(row) && row >= 0 && row < this.rowCount)) throw new UserError(`row ${row} is not in the shard (0 to ${this.rowCount - 1})`);
+    const { decision, source } = await this.decisions();
     const all = this.store.rowAnnotations(row, this.facts.hashes);
     const pair = this.shownPair();
     const score = pair && all.askllm.find((a) => a.model === pair.model && a.promptSha256 === pair.promptSha256);
     const failure = pair && all.askllmFailures.find((a) => a.model === pair.model && a.promptSha256 === pair.promptSha256);
-    const { decision, source } = this.decisions();
     return {
       askllm: score
         ? {
@@ -398,22 +490,21 @@ export class ShardAnnotations {
     };
   }
 
-  /** What the panels show: scores on show, density run, overrides, sampler, decision stats. JSON-safe. */
-  summary(): CurationSummary {
-    if (this.summaryCache) return this.summaryCache;
-    const shown = this.shownFingerprint();
+  /**
+   * What the panels show: scores on show, density run, overrides, sampler, decision stats. JSON-safe.
+   * The whole-shard part is computed off the main thread for large shards; see decideOutcome().
+   */
+  async summary(): Promise<CurationSummary> {
+    const outcome = await this.decideOutcome();
+    if (this.summaryCache?.of === outcome) return this.summaryCache.value;
     const densityRun = this.store.latestDensityRun();
-    const density = this.densityScores().density;
-    let densityRows = 0;
-    for (let row = 0; row < density.length; row++) if (density[row] === density[row]) densityRows++;
-    const decisions = this.decisions();
-    const outcome = this.samplerOutcome();
     const params = densityRun?.params ?? null;
-    this.summaryCache = {
+    const { decisions } = outcome;
+    const value: CurationSummary = {
       rowCount: this.rowCount,
-      askllm: { shown, available: this.fingerprints() },
+      askllm: { shown: this.shownFingerprint(), available: this.fingerprints() },
       density: {
-        rows: densityRows,
+        rows: outcome.densityRows,
         embedder: densityRun?.embedder ?? null,
         method: typeof params?.method === 'string' ? params.method : null,
         params,
@@ -421,55 +512,61 @@ export class ShardAnnotations {
       },
       overrides: { keep: decisions.keepOverrides, drop: decisions.dropOverrides },
       sampler: this.sampler
-        ? { spec: this.sampler.text, seed: this.sampler.seed, steps: (outcome?.result?.steps ?? []).map(({ step, entering, kept }) => ({ step, entering, kept })) }
+        ? { spec: this.sampler.text, seed: this.sampler.seed, steps: (outcome.sampler?.result?.steps ?? []).map(({ step, entering, kept }) => ({ step, entering, kept })) }
         : null,
-      samplerError: outcome?.error ?? null,
-      stats: decisionStats(decisions.decision, {
-        askllm: shown ? this.askllmScores() : undefined,
-        density: densityRun ? density : undefined,
-        chars: this.facts.lengths,
-      }),
+      samplerError: outcome.sampler?.error ?? null,
+      stats: outcome.stats,
     };
-    return this.summaryCache;
+    this.summaryCache = { of: outcome, value };
+    return value;
   }
 
   // ---- views and comparison ----
 
-  /** Row order for a sort/filter over the whole shard; null means the identity view. */
-  computeView(view: ViewSpec, searchMatches?: Uint32Array): Uint32Array | null {
-    return computeViewRows(view, {
+  /**
+   * Row order for a sort/filter over the whole shard; null means the identity view. Aborting
+   * `signal` (the caller's newer view replaces this one) stops the computation and rejects with
+   * CancelledError.
+   */
+  async computeView(view: ViewSpec, options: { searchMatches?: Uint32Array; signal?: AbortSignal } = {}): Promise<Uint32Array | null> {
+    if (isIdentityView(view)) return null;
+    const needed = viewInputsNeeded(view);
+    const decisions = needed.has('decisions') ? await this.decisions() : undefined;
+    throwIfAborted(options.signal);
+    const inputs: ViewInputs = {
       rowCount: this.rowCount,
-      askllm: () => this.askllmScores(),
-      density: () => this.densityScores().density,
-      lengths: () => this.facts.lengths,
-      decisions: () => this.decisions(),
-      comparison: this.comparison,
-      searchMatches,
-    });
+      askllm: needed.has('askllm') ? this.askllmScores() : undefined,
+      density: needed.has('density') ? this.densityScores().density : undefined,
+      lengths: needed.has('lengths') ? this.facts.lengths : undefined,
+      decisions: decisions && { decision: decisions.decision, source: decisions.source },
+      comparison: needed.has('comparison') ? this.comparison : undefined,
+      searchMatches: needed.has('searchMatches') ? options.searchMatches : undefined,
+    };
+    return this.job('view', { view, inputs }, options.signal);
   }
 
   /**
    * Compares two samplers' own verdicts (overrides left out) over the current scores; the verdicts
-   * are kept for the `compare` view filter until the next compare.
+   * are kept for the `compare` view filter until the next compare. A newer compare abandons this
+   * one (it rejects with CancelledError).
    */
-  compare(a: string, b: string, seed: number): SamplerComparisonView {
+  async compare(a: string, b: string, seed: number): Promise<SamplerComparisonView> {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`the seed must be a whole number >= 0, not ${seed}`);
-    const run = (text: string, which: string) => {
-      const spec = parseSamplerSpec(text);
-      try {
-        return runSampler(spec, this.samplerInputs(scoresNeeded(spec)), seed).keep;
-      } catch (err) {
-        if (err instanceof UserError) throw new UserError(`sampler ${which} (${text}): ${err.message}`, { cause: err });
-        throw err;
-      }
-    };
-    const keepA = run(a, 'A');
-    const keepB = run(b, 'B');
-    const result = compareSamplers(keepA, keepB);
-    this.comparison = { a: keepA, b: keepB };
-    return { a: result.a, b: result.b, both: result.both, onlyA: result.onlyA, onlyB: result.onlyB, jaccard: result.jaccard };
+    const specA = parseSamplerSpec(a);
+    const specB = parseSamplerSpec(b);
+    this.comparing?.abort();
+    const abort = new AbortController();
+    this.comparing = abort;
+    const inputs = this.samplerInputs([...new Set([...scoresNeeded(specA), ...scoresNeeded(specB)])]);
+    try {
+      const result = await this.job('compare', { ...inputs, a: { text: a, spec: specA }, b: { text: b, spec: specB }, seed }, abort.signal);
+      throwIfAborted(abort.signal);
+      this.comparison = { a: result.keepA, b: result.keepB };
+      return { a: result.a, b: result.b, both: result.both, onlyA: result.onlyA, onlyB: result.onlyB, jaccard: result.jaccard };
+    } finally {
+      if (this.comparing === abort) this.comparing = undefined;
+    }
   }
-
   // ---- runs ----
 
   /**
@@ -647,9 +744,8 @@ export class ShardAnnotations {
   }
 
   /** The recipe's account of how the current decisions were made. */
-  private recipeInputs(needs: readonly ScoreKind[], withAnnotations: boolean): RecipeInputs {
+  private recipeInputs(needs: readonly ScoreKind[], withAnnotations: boolean, outcome: SamplerOutcome | undefined): RecipeInputs {
     const inputs: RecipeInputs = { textField: this.shard.textField };
-    const outcome = this.samplerOutcome();
     if (this.sampler) inputs.sampler = { spec: this.sampler.text, seed: this.sampler.seed, steps: outcome?.result?.steps.map(({ step, entering, kept }) => ({ step, entering, kept })) };
     const pair = this.shownPair();
     const run = pair && this.runFor(pair.model, pair.promptSha256);
@@ -674,21 +770,23 @@ export class ShardAnnotations {
     if (!this.sampler) {
       throw new UserError('choose a sampler before exporting (e.g. "random:1.0" keeps every row that no override drops); the export writes the rows the sampler and the overrides keep');
     }
-    const outcome = this.samplerOutcome();
-    if (outcome?.error) throw new UserError(outcome.error);
     const { spec, seed, needs } = this.sampler;
+    const { sampler: outcome, decisions } = await this.decideOutcome();
+    if (outcome?.error) throw new UserError(outcome.error);
     const withAnnotations = options.withAnnotations ?? false;
-    const inputs = this.samplerInputs(needs);
+    const dropSteps = options.droppedPath !== undefined ? await this.job('dropSteps', { ...this.samplerInputs(needs), spec, seed }, options.signal) : undefined;
     const result = await exportCurated({
       shard: { path: this.shard.path, format: this.shard.format },
-      decisions: this.decisions(),
+      // JSONL rows are copied by byte range from the index the shard already holds: no re-parse.
+      rowIndex: this.shard instanceof JsonlShard ? this.shard.rowIndex() : undefined,
+      decisions,
       output: options.out,
       format: options.format,
       withAnnotations,
       annotations: withAnnotations ? { askllm: this.shownPair() ? this.askllmScores() : undefined, density: this.densityScores().density } : undefined,
       droppedPath: options.droppedPath,
-      dropSteps: options.droppedPath !== undefined ? samplerDropSteps(spec, inputs, seed) : undefined,
-      recipe: this.recipeInputs(needs, withAnnotations),
+      dropSteps,
+      recipe: this.recipeInputs(needs, withAnnotations, outcome),
       force: options.force,
       signal: options.signal,
       onProgress: options.onProgress,
@@ -700,7 +798,7 @@ export class ShardAnnotations {
   /** Writes every row's annotations (shown Ask-LLM scores, density, decisions) as an Arrow IPC file. */
   async exportAnnotations(out: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<{ rows: number; out: string }> {
     const { density, ipsWeight } = this.densityScores();
-    const decisions = this.sampler || this.overrides().some((o) => o !== 0) ? this.decisions() : undefined;
+    const decisions = this.sampler || this.overrides().some((o) => o !== 0) ? await this.decisions() : undefined;
     const result = await exportAnnotations({
       shardPath: this.shard.path,
       rowCount: this.rowCount,
@@ -721,6 +819,9 @@ export class ShardAnnotations {
 
   /** Stops following the journal and closes the store (the shard stays open: it is the caller's). */
   async close(): Promise<void> {
+    this.closed = true;
+    this.supersede();
+    this.comparing?.abort();
     this.unsubscribe();
     this.listeners.clear();
     this.store.close();

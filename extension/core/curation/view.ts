@@ -9,21 +9,41 @@ import { UserError } from '../errors';
 import { DECISION, SOURCE, type Decisions } from '../curate/decisions';
 import type { ViewSpec } from '../../protocol';
 
+/** The whole-shard arrays a view reads; computeViewRows needs those viewInputsNeeded() names. */
 export interface ViewInputs {
   rowCount: number;
-  askllm: () => Float64Array;
-  density: () => Float64Array;
-  lengths: () => Uint32Array;
-  decisions: () => Decisions;
+  askllm?: Float64Array;
+  density?: Float64Array;
+  lengths?: Uint32Array;
+  decisions?: Pick<Decisions, 'decision' | 'source'>;
   /** Verdicts of the last compare: sampler A's and B's keep masks. */
-  comparison: { a: Uint8Array; b: Uint8Array } | undefined;
-  searchMatches: Uint32Array | undefined;
+  comparison?: { a: Uint8Array; b: Uint8Array };
+  searchMatches?: Uint32Array;
 }
+
+export type ViewInputName = 'askllm' | 'density' | 'lengths' | 'decisions' | 'comparison' | 'searchMatches';
 
 /** True when the view is the shard in row order: no filter, no sort (or ascending by row). */
 export function isIdentityView(view: ViewSpec): boolean {
   const sorted = view.sort !== undefined && !(view.sort.key === 'row' && !view.sort.descending);
   return !sorted && !view.askllmRange && !view.densityRange && !view.decision && !view.compare && !view.searchMatches;
+}
+
+/** Which inputs computeViewRows reads for `view`, so a caller gathers (and ships to a worker) only those. */
+export function viewInputsNeeded(view: ViewSpec): Set<ViewInputName> {
+  const needed = new Set<ViewInputName>();
+  if (view.askllmRange || view.sort?.key === 'askllm') needed.add('askllm');
+  if (view.densityRange || view.sort?.key === 'density') needed.add('density');
+  if (view.sort?.key === 'chars') needed.add('lengths');
+  if (view.decision) needed.add('decisions');
+  if (view.compare) needed.add('comparison');
+  if (view.searchMatches) needed.add('searchMatches');
+  return needed;
+}
+
+function required<T>(value: T | undefined, name: ViewInputName): T {
+  if (value === undefined) throw new RangeError(`the view needs the ${name} input`);
+  return value;
 }
 
 /** Row order for `view`; null for the identity view. */
@@ -38,16 +58,16 @@ export function computeViewRows(view: ViewSpec, inputs: ViewInputs): Uint32Array
   };
   if (view.askllmRange) {
     const { min, max } = view.askllmRange;
-    const scores = inputs.askllm();
+    const scores = required(inputs.askllm, 'askllm');
     filter((row) => scores[row] >= min && scores[row] <= max);
   }
   if (view.densityRange) {
     const { min, max } = view.densityRange;
-    const density = inputs.density();
+    const density = required(inputs.density, 'density');
     filter((row) => density[row] >= min && density[row] <= max);
   }
   if (view.decision) {
-    const { decision, source } = inputs.decisions();
+    const { decision, source } = required(inputs.decisions, 'decisions');
     switch (view.decision) {
       case 'keep': filter((row) => decision[row] === DECISION.keep); break;
       case 'drop': filter((row) => decision[row] === DECISION.drop); break;
@@ -83,7 +103,7 @@ export function computeViewRows(view: ViewSpec, inputs: ViewInputs): Uint32Array
   const sort = view.sort;
   if (!sort || (sort.key === 'row' && !sort.descending)) return rows;
   if (sort.key === 'row') return rows.reverse();
-  const key: ArrayLike<number> = sort.key === 'chars' ? inputs.lengths() : sort.key === 'askllm' ? inputs.askllm() : inputs.density();
+  const key: ArrayLike<number> = sort.key === 'chars' ? required(inputs.lengths, 'lengths') : sort.key === 'askllm' ? required(inputs.askllm, 'askllm') : required(inputs.density, 'density');
   return sortRowsByKey(rows, key, sort.descending);
 }
 

@@ -55,10 +55,11 @@ export class FileSink {
     this.bytesOnDisk += chunk.byteLength;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (chunk.byteLength === 0) return;
+  /** `onConsumed`: called once the stream no longer needs `chunk` (written, or taken in by gzip), so it may be reused. */
+  async write(chunk: Uint8Array, onConsumed?: () => void): Promise<void> {
+    if (chunk.byteLength === 0) return onConsumed?.();
     if (!this.gzip) this.account(chunk);
-    if (!this.entry.write(chunk)) {
+    if (!this.entry.write(chunk, onConsumed && (() => onConsumed()))) {
       // `done` settles early only on failure: then it rejects with the stream's error.
       await Promise.race([once(this.entry, 'drain'), this.done]);
     }

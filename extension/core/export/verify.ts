@@ -5,7 +5,7 @@
  * check of the same soundness (verifyCopiedLines).
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -64,18 +64,11 @@ export async function verifyExport(path: string, name: string, expected: { forma
  * decompression on libuv's thread pool.
  */
 export async function verifyCopiedLines(path: string, name: string, expected: { rows: number; dataBytes: number; gzip: boolean }, signal?: AbortSignal): Promise<void> {
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  let chunks: AsyncIterable<Buffer> = file;
-  if (expected.gzip) {
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    file.on('error', (err) => gunzip.destroy(err));
-    chunks = file.pipe(gunzip);
-  }
   let lines = 0;
   let bytes = 0;
   let last = -1;
   try {
-    for await (const chunk of chunks) {
+    for await (const chunk of expected.gzip ? gunzipped(path) : fileChunks(path)) {
       throwIfAborted(signal);
       for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) lines++;
       bytes += chunk.length;
@@ -84,12 +77,40 @@ export async function verifyCopiedLines(path: string, name: string, expected: { 
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new ExportVerificationError(`${name}: the written file does not read back (${(err as Error).message})`, { cause: err });
-  } finally {
-    file.destroy();
   }
   const problems: string[] = [];
   if (lines !== expected.rows) problems.push(`it has ${lines} lines, not ${expected.rows}`);
   if (bytes !== expected.dataBytes) problems.push(`it holds ${bytes} bytes${expected.gzip ? ' decompressed' : ''}, not the ${expected.dataBytes} written`);
   if (bytes > 0 && last !== 0x0a) problems.push('its last line has no newline');
   if (problems.length > 0) throw new ExportVerificationError(`${name}: the written file failed verification: ${problems.join('; ')}`);
+}
+
+const VERIFY_READ_BYTES = 1 << 20;
+
+/** The file's bytes in chunks read into one reused buffer (each chunk is valid until the next is asked for). */
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(VERIFY_READ_BYTES);
+    for (let position = 0; ;) {
+      const { bytesRead } = await file.read(buf, 0, VERIFY_READ_BYTES, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield bytesRead === VERIFY_READ_BYTES ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+async function* gunzipped(path: string): AsyncGenerator<Buffer> {
+  const file = createReadStream(path, { highWaterMark: VERIFY_READ_BYTES });
+  const gunzip = createGunzip({ chunkSize: VERIFY_READ_BYTES });
+  file.on('error', (err) => gunzip.destroy(err));
+  try {
+    yield* file.pipe(gunzip) as AsyncIterable<Buffer>;
+  } finally {
+    file.destroy();
+    gunzip.destroy();
+  }
 }

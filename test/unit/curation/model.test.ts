@@ -46,7 +46,7 @@ test('open hashes every row and measures its length in one pass', async () => {
     const hashes = model.textHashes;
     assert.equal(hashes[7].toString(16).padStart(16, '0'), textHash(texts[7]));
     assert.equal(progress.at(-1), ROWS);
-    assert.equal(model.summary().rowCount, ROWS);
+    assert.equal((await model.summary()).rowCount, ROWS);
     assert.equal(model.shownFingerprint(), null);
     assert.ok(model.askllmScores().every(Number.isNaN));
   } finally {
@@ -109,7 +109,7 @@ describe('Ask-LLM scoring', () => {
     try {
       const scores = opened.model.askllmScores();
       assert.ok(Number.isNaN(scores[4]), 'the stale score of row 4 is not shown');
-      assert.equal(opened.model.rowAnnotations(4).askllm, null);
+      assert.equal((await opened.model.rowAnnotations(4)).askllm, null);
       for (const row of [0, 3, 5, 29]) assert.equal(scores[row], old[row]);
       assert.equal(opened.model.shownFingerprint()!.scored, 29);
       const sent = chatRequests().length;
@@ -145,7 +145,7 @@ describe('Ask-LLM scoring', () => {
 
       model.setFingerprint(firstKey);
       assert.deepEqual([...model.askllmScores()], [...firstScores]);
-      assert.equal(model.summary().askllm.shown!.key, firstKey);
+      assert.equal((await model.summary()).askllm.shown!.key, firstKey);
       assert.throws(() => model.setFingerprint('nonsense'), UserError);
       await assert.rejects(model.scoreAskllm([25], { hosts: [fake.url], model: MODEL }), /row 25 is not in the shard/);
     } finally {
@@ -182,28 +182,28 @@ describe('overrides, sampler and decisions', () => {
       const overrides = model.overrides();
       assert.deepEqual(rowsWhere(ROWS, (r) => overrides[r] === -1), [2, 3, 4, 5]);
       assert.deepEqual(rowsWhere(ROWS, (r) => overrides[r] === 1), [10, 11]);
-      assert.equal(model.decisions().undecided, ROWS - 6, 'without a sampler only overridden rows are decided');
-      assert.equal(model.rowAnnotations(2).decision, 'drop');
-      assert.equal(model.rowAnnotations(20).decision, 'undecided');
+      assert.equal((await model.decisions()).undecided, ROWS - 6, 'without a sampler only overridden rows are decided');
+      assert.equal((await model.rowAnnotations(2)).decision, 'drop');
+      assert.equal((await model.rowAnnotations(20)).decision, 'undecided');
 
       model.setSampler('random:0.5', 7);
-      const decisions = model.decisions();
+      const decisions = await model.decisions();
       assert.equal(decisions.undecided, 0);
       assert.equal(decisions.decision[2], 0);
       assert.equal(decisions.decision[10], 1);
-      const summary = model.summary();
+      const summary = await model.summary();
       assert.deepEqual(summary.overrides, { keep: 2, drop: 4 });
       assert.equal(summary.sampler!.spec, 'random:0.5');
       assert.deepEqual(summary.sampler!.steps, [{ step: 'random:0.5', entering: ROWS, kept: ROWS / 2 }]);
       assert.equal(summary.stats.kept + summary.stats.dropped, ROWS);
       assert.ok(summary.stats.chars!.kept > 0);
       assert.doesNotThrow(() => JSON.stringify(summary));
-      const view = model.rowAnnotations(10);
+      const view = await model.rowAnnotations(10);
       assert.deepEqual([view.override, view.decision, view.decisionSource], ['keep', 'keep', 'override']);
 
       assert.equal(model.setOverrides([2], null), 1);
-      assert.equal(model.rowAnnotations(2).override, null);
-      assert.equal(model.rowAnnotations(2).decisionSource, 'sampler');
+      assert.equal((await model.rowAnnotations(2)).override, null);
+      assert.equal((await model.rowAnnotations(2)).decisionSource, 'sampler');
       assert.throws(() => model.setSampler('random:2.5', 1), UserError);
       assert.throws(() => model.setSampler('random:0.5', -1), UserError);
     } finally {
@@ -216,9 +216,9 @@ describe('overrides, sampler and decisions', () => {
     const { model, close } = await openModel(path);
     try {
       model.setSampler('askllm-top:0.5', 0);
-      const summary = model.summary();
+      const summary = await model.summary();
       assert.match(summary.samplerError ?? '', /needs an Ask-LLM score.*10 of 10 rows have none/);
-      assert.equal(model.decisions().undecided, 10);
+      assert.equal((await model.decisions()).undecided, 10);
       await assert.rejects(model.exportCurated({ out: join(dir, 'never.jsonl') }), /needs an Ask-LLM score/);
     } finally {
       await close();
@@ -233,30 +233,30 @@ describe('views and compare', () => {
     try {
       await model.scoreAskllm(rowsWhere(40, (r) => r % 4 !== 0), { hosts: [fake.url], model: MODEL });
       const scores = model.askllmScores();
-      assert.equal(model.computeView({}), null);
-      assert.equal(model.computeView({ sort: { key: 'row', descending: false } }), null);
-      assert.deepEqual([...model.computeView({ sort: { key: 'row', descending: true } })!], rowsWhere(40, () => true).reverse());
+      assert.equal(await model.computeView({}), null);
+      assert.equal(await model.computeView({ sort: { key: 'row', descending: false } }), null);
+      assert.deepEqual([...(await model.computeView({ sort: { key: 'row', descending: true } }))!], rowsWhere(40, () => true).reverse());
 
-      const byScore = [...model.computeView({ sort: { key: 'askllm', descending: true } })!];
+      const byScore = [...(await model.computeView({ sort: { key: 'askllm', descending: true } }))!];
       assert.equal(byScore.length, 40);
       const valued = byScore.slice(0, 30);
       for (let i = 1; i < valued.length; i++) assert.ok(scores[valued[i - 1]] >= scores[valued[i]]);
       assert.deepEqual(byScore.slice(30), [0, 4, 8, 12, 16, 20, 24, 28, 32, 36], 'rows without a score come last, in row order');
-      const ascending = [...model.computeView({ sort: { key: 'askllm', descending: false } })!];
+      const ascending = [...(await model.computeView({ sort: { key: 'askllm', descending: false } }))!];
       assert.deepEqual(ascending.slice(0, 30), [...valued].reverse().sort((a, b) => scores[a] - scores[b] || a - b));
 
-      const byLength = [...model.computeView({ sort: { key: 'chars', descending: false } })!];
+      const byLength = [...(await model.computeView({ sort: { key: 'chars', descending: false } }))!];
       assert.deepEqual(byLength, rowsWhere(40, () => true).sort((a, b) => texts[a].length - texts[b].length || a - b));
 
-      const band = [...model.computeView({ askllmRange: { min: 0.3, max: 0.7 } })!];
+      const band = [...(await model.computeView({ askllmRange: { min: 0.3, max: 0.7 } }))!];
       assert.deepEqual(band, rowsWhere(40, (r) => scores[r] >= 0.3 && scores[r] <= 0.7));
       assert.ok(band.length > 0 && band.length < 30);
 
       model.setOverrides([1, 2], 'drop');
-      assert.deepEqual([...model.computeView({ decision: 'override' })!], [1, 2]);
-      assert.deepEqual([...model.computeView({ searchMatches: true }, Uint32Array.from([5, 9, 39]))!], [5, 9, 39]);
-      assert.deepEqual([...model.computeView({ searchMatches: true, decision: 'override' }, Uint32Array.from([2, 9]))!], [2]);
-      assert.throws(() => model.computeView({ compare: 'onlyA' }), UserError);
+      assert.deepEqual([...(await model.computeView({ decision: 'override' }))!], [1, 2]);
+      assert.deepEqual([...(await model.computeView({ searchMatches: true }, { searchMatches: Uint32Array.from([5, 9, 39]) }))!], [5, 9, 39]);
+      assert.deepEqual([...(await model.computeView({ searchMatches: true, decision: 'override' }, { searchMatches: Uint32Array.from([2, 9]) }))!], [2]);
+      await assert.rejects(model.computeView({ compare: 'onlyA' }), UserError);
     } finally {
       await close();
     }
@@ -267,18 +267,18 @@ describe('views and compare', () => {
     const { model, close } = await openModel(path);
     try {
       model.setOverrides([0, 1, 2, 3, 4, 5], 'drop');
-      const result = model.compare('random:0.5', 'random:20', 3);
+      const result = await model.compare('random:0.5', 'random:20', 3);
       assert.equal(result.a, 25);
       assert.equal(result.b, 20);
       assert.equal(result.both + result.onlyA, 25, 'overrides are left out');
       assert.equal(result.jaccard, result.both / (result.both + result.onlyA + result.onlyB));
-      const onlyA = model.computeView({ compare: 'onlyA' })!;
-      const both = model.computeView({ compare: 'both' })!;
+      const onlyA = (await model.computeView({ compare: 'onlyA' }))!;
+      const both = (await model.computeView({ compare: 'both' }))!;
       assert.equal(onlyA.length, result.onlyA);
       assert.equal(both.length, result.both);
-      const same = model.compare('random:0.5', 'random:0.5', 3);
+      const same = await model.compare('random:0.5', 'random:0.5', 3);
       assert.equal(same.jaccard, 1);
-      assert.throws(() => model.compare('density-ips:0.5', 'random:0.5', 1), /sampler A.*needs a density/);
+      await assert.rejects(model.compare('density-ips:0.5', 'random:0.5', 1), /sampler A.*needs a density/);
     } finally {
       await close();
     }
@@ -300,16 +300,16 @@ describe('density', () => {
       assert.ok(density.every((d) => d >= 1));
       assert.ok(ipsWeight.every((w) => w > 0));
       model.setSampler('density-ips:0.5', 1);
-      assert.equal(model.summary().samplerError, null);
-      assert.equal(model.decisions().kept, 40);
-      assert.equal(model.summary().density.rows, 80);
-      assert.equal(model.summary().density.method, 'sketch');
+      assert.equal((await model.summary()).samplerError, null);
+      assert.equal((await model.decisions()).kept, 40);
+      assert.equal((await model.summary()).density.rows, 80);
+      assert.equal((await model.summary()).density.method, 'sketch');
 
       const ranged = await model.computeDensity({ embedder: 'builtin', rows: { start: 10, end: 30 }, method: 'exact' });
       assert.equal(ranged.rows, 20);
       const after = model.densityScores().density;
       assert.deepEqual(rowsWhere(80, (r) => !Number.isNaN(after[r])), rowsWhere(80, (r) => r >= 10 && r < 30));
-      assert.match(model.summary().samplerError ?? '', /needs a density.*60 of 80/);
+      assert.match((await model.summary()).samplerError ?? '', /needs a density.*60 of 80/);
       await assert.rejects(model.computeDensity({ embedder: 'builtin', rows: { start: 70, end: 90 } }), UserError);
       await assert.rejects(model.computeDensity({ embedder: 'word2vec' as never }), /unknown embedder/);
 
@@ -354,7 +354,7 @@ describe('density', () => {
       const again = await model.computeDensity({ embedder: 'ollama:nomic-embed-text', hosts: [fake.url], batchSize: 4 });
       assert.equal(again.embedded, 0, 'every vector came from the cache');
       assert.equal(embeds().length - sent, requests.length, 'no embed requests for cached texts');
-      assert.equal(model.summary().density.embedder, result.embedderId);
+      assert.equal((await model.summary()).density.embedder, result.embedderId);
 
       const near = await model.nearestRows(0, 2);
       assert.equal(near.length, 2);
@@ -378,7 +378,7 @@ test('export round trip through the model: kept rows, dropped rows and the recip
     const out = join(dir, `case-${caseNo}`, 'curated.jsonl');
     const dropped = join(dir, `case-${caseNo}`, 'dropped.jsonl');
     const result = await model.exportCurated({ out, droppedPath: dropped, withAnnotations: true });
-    const decisions = model.decisions();
+    const decisions = await model.decisions();
     assert.deepEqual({ input: result.input, kept: result.kept, dropped: result.dropped }, { input: 50, kept: decisions.kept, dropped: decisions.dropped });
     const kept = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(kept.map((r) => r.text), rowsWhere(50, (r) => decisions.decision[r] === 1).map((r) => texts[r]));

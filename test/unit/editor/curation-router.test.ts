@@ -177,6 +177,20 @@ describe('views', () => {
     await h.ok('setView', { view: {} });
   });
 
+  test('latest wins: a view replaced while it computes is answered "replaced", the newer one is shown', async () => {
+    const older = h.request('setView', { view: { sort: { key: 'chars', descending: true } } });
+    const newer = h.request('setView', { view: { sort: { key: 'chars', descending: false } } });
+    const [a, b] = await Promise.all([older, newer]);
+    assert.equal(a.ok, false);
+    assert.match((a as { error: string }).error, /a newer request replaced this one/);
+    assert.ok(b.ok);
+    const { viewId, rowCount } = b.result as { viewId: number; rowCount: number };
+    assert.equal(rowCount, ROWS);
+    const order = [...Array(ROWS).keys()].sort((x, y) => fixture.rows[x].text.length - fixture.rows[y].text.length || x - y);
+    assert.deepEqual((await h.rows(0, 10, viewId)).rows.map((r) => r.row), order.slice(0, 10), 'the newer (ascending) view is the current one');
+    await h.ok('setView', { view: {} });
+  });
+
   test('malformed views are refused with the reason', async () => {
     assert.match(await h.error('setView', { view: { sort: { key: 'text', descending: true } } }), /sort must be/);
     assert.match(await h.error('setView', { view: { askllmRange: { min: 0.9, max: 0.1 } } }), /min <= max/);
@@ -321,7 +335,7 @@ test('cancelling a run keeps the scores that arrived; they are in the grid', asy
   const abort = new AbortController();
   const before = h.lastSummary().askllm.shown?.scored ?? 0;
   const run = score('all', abort.signal);
-  while ((session.requireAnnotations().summary().askllm.shown?.scored ?? 0) < before + 8) await new Promise((r) => setTimeout(r, 10));
+  while (((await session.requireAnnotations().summary()).askllm.shown?.scored ?? 0) < before + 8) await new Promise((r) => setTimeout(r, 10));
   abort.abort();
   const result = await run;
   fake.latencyMs = 0;

@@ -55,6 +55,7 @@ test('the curation commands are in the palette only while a shard editor is acti
     'shardCurator.showNearest': 'Shard Curator: Show Nearest Rows',
     'shardCurator.export': 'Shard Curator: Export Curated Shard...',
     'shardCurator.exportAnnotations': 'Shard Curator: Export Annotations as Arrow...',
+    'shardCurator.openExample': 'Shard Curator: Open Example Shard',
   });
   const palette = Object.fromEntries(contributes.menus.commandPalette.map((m: { command: string; when: string }) => [m.command, m.when]));
   for (const command of ['scoreSelected', 'scoreAll', 'computeDensity', 'showNearest', 'export', 'exportAnnotations']) {

@@ -39,15 +39,21 @@ export function fakeDensity(i: number): number {
   return Math.pow(10, q / 200);
 }
 
+/**
+ * Score arrays depend only on the row number: shared by every FakeCuration of the same size, as is
+ * the summary before any sampler or override (10M-row shards open in many tests).
+ */
+const SHARED = new Map<string, { askllm?: Float64Array; density?: Float64Array; summary?: CurationSummary }>();
+
 const ASKLLM_BUCKETS = 1001;
 const DENSITY_BUCKETS = 1201;
 
 export class FakeCuration {
-  /** False until "Score All" ran: the shard starts without Ask-LLM scores when false. */
-  scored = true;
-  densityComputed = true;
-  private askllmArray: Float64Array | undefined;
-  private densityArray: Float64Array | undefined;
+  /** Whether the shard has Ask-LLM scores / densities (change with setScores). */
+  private scored = true;
+  private densityComputed = true;
+  private readonly shared: { askllm?: Float64Array; density?: Float64Array; summary?: CurationSummary };
+  private summaryCache: CurationSummary | undefined;
   private charsArray: Uint32Array | undefined;
   private overrides: Int8Array;
   private samplerKeep: Uint8Array | undefined;
@@ -60,6 +66,26 @@ export class FakeCuration {
 
   constructor(private readonly shard: FakeShard) {
     this.overrides = new Int8Array(shard.info.rowCount);
+    const key = String(shard.info.rowCount);
+    if (!SHARED.has(key)) SHARED.set(key, {});
+    this.shared = SHARED.get(key)!;
+  }
+
+  /** Scores appear or disappear (Score All, Compute Density): everything derived is recomputed. */
+  setScores(scored: boolean, densityComputed: boolean): void {
+    this.scored = scored;
+    this.densityComputed = densityComputed;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.decisionsCache = undefined;
+    this.summaryCache = undefined;
+  }
+
+  /** True while nothing differs from a freshly opened shard with every score (the shared summary applies). */
+  private get pristine(): boolean {
+    return this.scored && this.densityComputed && !this.samplerKeep && !this.samplerError && this.decisions().keepOverrides + this.decisions().dropOverrides === 0;
   }
 
   get rowCount(): number {
@@ -108,22 +134,22 @@ export class FakeCuration {
 
   private askllm(): Float64Array | undefined {
     if (!this.scored) return undefined;
-    if (!this.askllmArray) {
+    if (!this.shared.askllm) {
       const a = new Float64Array(this.rowCount);
       for (let i = 0; i < a.length; i++) a[i] = fakePYes(i) ?? NaN;
-      this.askllmArray = a;
+      this.shared.askllm = a;
     }
-    return this.askllmArray;
+    return this.shared.askllm;
   }
 
   private density(): Float64Array | undefined {
     if (!this.densityComputed) return undefined;
-    if (!this.densityArray) {
+    if (!this.shared.density) {
       const a = new Float64Array(this.rowCount);
       for (let i = 0; i < a.length; i++) a[i] = fakeDensity(i);
-      this.densityArray = a;
+      this.shared.density = a;
     }
-    return this.densityArray;
+    return this.shared.density;
   }
 
   /** Characters per row: only for shards small enough to generate every text quickly. */
@@ -149,6 +175,14 @@ export class FakeCuration {
   }
 
   summary(): CurationSummary {
+    if (this.summaryCache) return this.summaryCache;
+    if (this.pristine && this.shared.summary && this.shared.summary.rowCount === this.rowCount) return (this.summaryCache = this.shared.summary);
+    this.summaryCache = this.computeSummary();
+    if (this.pristine) this.shared.summary = this.summaryCache;
+    return this.summaryCache;
+  }
+
+  private computeSummary(): CurationSummary {
     const d = this.decisions();
     const shown = this.fingerprint();
     return {
@@ -165,7 +199,7 @@ export class FakeCuration {
   }
 
   setSampler(spec: string | null, seed: number): void {
-    this.decisionsCache = undefined;
+    this.changed();
     this.samplerKeep = undefined;
     this.sampler = null;
     this.samplerError = null;
@@ -185,7 +219,7 @@ export class FakeCuration {
     const value = decision === 'keep' ? 1 : decision === 'drop' ? -1 : 0;
     const changed = rows.filter((r) => this.overrides[r] !== value);
     for (const r of changed) this.overrides[r] = value;
-    this.decisionsCache = undefined;
+    this.changed();
     return changed;
   }
 

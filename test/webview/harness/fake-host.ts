@@ -31,11 +31,18 @@ export class FakeHost {
   rowsDelayMs = 0;
   /** When false, `ready` is not answered with shardInfo (the test sends events itself). */
   autoInfo = true;
+  /**
+   * Whether `ready` is also answered with the curation summary, as the extension does. Off by default
+   * for shards of millions of rows: whole-shard stats take seconds of the test process's only thread,
+   * and tests of the grid alone do not need them (call sendSummary()).
+   */
+  autoSummary: boolean;
   private page: Page | undefined;
   private activeSearch: { searchId: number; cancelled: boolean } | undefined;
 
   constructor(public shard: FakeShard) {
     this.curation = new FakeCuration(shard);
+    this.autoSummary = shard.info.rowCount <= 1_000_000;
   }
 
   requestsOf<M extends RequestMethod>(method: M): Array<RequestParams<M>> {
@@ -68,7 +75,7 @@ export class FakeHost {
   receive(message: FromWebviewMessage): void {
     if (message.type === 'ready') {
       this.readyCount++;
-      if (this.autoInfo) void this.send({ type: 'shardInfo', info: this.shard.info }).then(() => this.sendSummary());
+      if (this.autoInfo) void this.send({ type: 'shardInfo', info: this.shard.info }).then(() => (this.autoSummary ? this.sendSummary() : undefined));
     } else if (message.type === 'log') {
       this.logs.push({ level: message.level, message: message.message });
     } else if (message.type === 'selection') {

@@ -232,7 +232,8 @@ test('the detail pane shows the full text with its whitespace and every field, n
 });
 
 test('columns: dragging a header edge resizes, the chooser hides and shows columns', async () => {
-  const h = await open10M();
+  // Wide enough for the text column's right edge to be on screen beside the sampler and detail panes.
+  const h = await open10M({ viewport: { width: 1700, height: 720 } });
   try {
     const { page } = h;
     const textHeader = page.locator('.grid-header-cell[data-column="text"]');

@@ -104,7 +104,7 @@ for (const theme of ['dark', 'light', 'high-contrast'] as Theme[]) {
       await ready(h, 400);
       const { page } = h;
       // The curation UI in use: a sampler, two rows kept by hand, a P(yes) sort.
-      await page.locator('.sampler-spec input').fill('askllm-min:0.3,density-ips:0.6');
+      await page.locator('.sampler-spec input').fill('random:0.9,density-ips:0.6');
       await page.getByRole('table', { name: 'Rows per step' }).waitFor();
       await page.click('.grid-header-cell[data-column="askllm"]');
       await page.waitForTimeout(300);

@@ -265,7 +265,7 @@ test('columns: dragging a header edge resizes, the chooser hides and shows colum
     await page.waitForTimeout(300);
     const saved = h.host.savedState as { columns: { hidden: string[]; widths: Record<string, number> } };
     assert.deepEqual(saved.columns.hidden, ['length']);
-    assert.ok(Math.abs(saved.columns.widths.text - (520 - 152)) <= 2);
+    assert.ok(Math.abs(saved.columns.widths.text - (400 - 152)) <= 2);
   } finally {
     await h.close();
   }

@@ -60,7 +60,7 @@ export function buildColumns(info: ShardInfo): ColumnDef[] {
       cell: (row) => formatCount(row.row + 1),
     },
     {
-      id: 'text', title: info.textField ?? 'text', description: `Text field: ${info.textField ?? '(none)'}`, defaultWidth: 520, align: 'left', numeric: false,
+      id: 'text', title: info.textField ?? 'text', description: `Text field: ${info.textField ?? '(none)'}`, defaultWidth: 400, align: 'left', numeric: false,
       cell: (row) => oneLine(row.text),
     },
     {

@@ -94,7 +94,10 @@ export class Grid {
     this.headerRow = el('div', { className: 'grid-header-row' });
     const chooserButton = button({ label: '☰', title: 'Choose columns', icon: true, className: 'column-chooser-button', onClick: () => this.toggleChooser() });
     this.chooser = new ColumnChooser(chooserButton, (id, visible) => this.setColumnVisible(id, visible));
-    this.header = el('div', { className: 'grid-header' }, [el('div', { className: 'grid-header-scroll' }, [this.headerRow]), chooserButton, this.chooser.element]);
+    const headerScroll = el('div', { className: 'grid-header-scroll' }, [this.headerRow]);
+    // The header follows the rows by a transform; focusing or revealing a header cell must not scroll it too.
+    headerScroll.addEventListener('scroll', () => (headerScroll.scrollLeft = 0));
+    this.header = el('div', { className: 'grid-header' }, [headerScroll, chooserButton, this.chooser.element]);
 
     this.spacer = el('div', { className: 'grid-spacer', attrs: { 'aria-hidden': 'true' } });
     this.rowsInner = el('div', { className: 'grid-rows-inner' });

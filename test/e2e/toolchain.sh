@@ -33,13 +33,15 @@ if [ ! -f "$CS_DIR/.installed-$CODE_SERVER_VERSION" ]; then
   echo "toolchain: installing code-server $CODE_SERVER_VERSION into $CS_DIR (about 2 minutes)" >&2
   rm -rf "$CS_DIR"
   mkdir -p "$CS_DIR"
-  # code-server's install scripts build native modules with Node 24: put it first on PATH.
-  # npm 11 skips dependencies' install scripts until approved: install, approve them all, rebuild.
+  # code-server's install script checks the Node version that runs npm (npm_config_user_agent) and
+  # builds native modules: run npm itself under Node 24, with Node 24 first on PATH for nested npms.
+  # npm 11 skips dependencies' install scripts until approved: install, approve them, rebuild.
+  NPM_CLI="$(readlink -f "$(command -v npm)")"
   (cd "$CS_DIR" && echo '{"name":"e2e-code-server","private":true}' > package.json &&
     export PATH="$(dirname "$NODE24"):$PATH" &&
-    npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2 &&
-    { npm install-scripts approve --all >&2 2>&1 || true; } &&
-    npm rebuild >&2)
+    "$NODE24" "$NPM_CLI" install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2 &&
+    { "$NODE24" "$NPM_CLI" install-scripts approve --all >&2 2>&1 || true; } &&
+    "$NODE24" "$NPM_CLI" rebuild >&2)
   touch "$CS_DIR/.installed-$CODE_SERVER_VERSION"
 fi
 echo "NODE24=$NODE24"

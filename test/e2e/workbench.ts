@@ -125,7 +125,7 @@ export class Workbench {
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    this.page = await this.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    this.page = await this.browser.newPage({ viewport: { width: 1680, height: 1000 } });
     this.page.setDefaultTimeout(30_000);
     await this.page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(this.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });

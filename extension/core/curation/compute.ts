@@ -17,7 +17,7 @@ import { runSampler, type SamplerInputs, type SamplerResult } from '../curate/sa
 import type { SamplerSpec } from '../curate/spec';
 import { decisionStats, type DecisionStats } from '../curate/stats';
 import { samplerDropSteps, type DropSteps } from '../export/drop-steps';
-import type { ViewSpec } from '../../protocol';
+import type { SamplerComparisonView, ViewSpec } from '../../protocol';
 import { computeViewRows, type ViewInputs } from './view';
 
 /** A sampler's verdicts, or why it cannot decide (a step needs scores some rows lack). */
@@ -50,13 +50,7 @@ export interface CompareInput extends SamplerInputs {
   seed: number;
 }
 
-export interface CompareOutcome {
-  a: number;
-  b: number;
-  both: number;
-  onlyA: number;
-  onlyB: number;
-  jaccard: number;
+export interface CompareOutcome extends SamplerComparisonView {
   /** The two samplers' keep masks, for the `compare` view filter. */
   keepA: Uint8Array;
   keepB: Uint8Array;

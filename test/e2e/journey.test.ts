@@ -252,10 +252,11 @@ step('the sampler panel applies a density sampler and shows what it keeps', asyn
   if ((await view.locator('.sampler-panel').count()) === 0) return t.skip('the editor has no sampler panel yet');
   const toggle = view.locator('.sampler-panel .section-toggle');
   if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-  const spec = view.locator('.sampler-panel .sampler-spec');
-  await spec.click();
-  await workbench.page.keyboard.press('Control+A');
-  await workbench.page.keyboard.type(SAMPLER);
+  // The toolkit's text field keeps its <input> in a shadow root. fill() sets the whole value and fires
+  // `input` in one step: typed keys were lost while focus moved into the nested webview frames.
+  const spec = view.locator('.sampler-panel .sampler-spec input');
+  await spec.fill(SAMPLER);
+  assert.equal(await spec.inputValue(), SAMPLER);
   const keptCell = view.locator('.sampler-panel .sampler-stats tr', { hasText: /^\s*rows/ }).locator('td').nth(0);
   const kept = Math.round(jsonlTexts.length * 0.5);
   await keptCell.filter({ hasText: new RegExp(`^${kept.toLocaleString('en-US')} \\(`) }).waitFor({ timeout: 30_000 });

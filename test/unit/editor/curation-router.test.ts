@@ -10,48 +10,16 @@ import { join } from 'node:path';
 import { ShardAnnotations } from '../../../extension/core/curation';
 import { STEP_KINDS } from '../../../extension/core/curate/spec';
 import { openShard } from '../../../extension/core/shard/open';
-import type { Logger } from '../../../extension/editor/logger';
-import { ShardRouter } from '../../../extension/editor/router';
 import { ShardSession } from '../../../extension/editor/session';
-import type { CurationSummary, HostCommand, ResponseMessage, RowView, ToWebviewMessage } from '../../../extension/protocol';
+import { RouterHarness } from './router-harness';
+import type { CurationSummary, RowView, ToWebviewMessage } from '../../../extension/protocol';
 import { startFakeOllama, type FakeOllama } from '../../fakes/ollama-server';
 import { records, tempDir, writeJsonl, type JsonlFixture } from '../cli/shards';
 
 const MODEL = 'qwen2.5:0.5b';
 const ROWS = 300;
 
-class Harness {
-  readonly posted: ToWebviewMessage[] = [];
-  readonly logged: string[] = [];
-  readonly commands: HostCommand[] = [];
-  readonly router: ShardRouter;
-  private nextId = 1;
-
-  constructor(readonly session: ShardSession) {
-    const log: Logger = { info: (m) => this.logged.push(`info ${m}`), error: (m) => this.logged.push(`error ${m}`) };
-    this.router = new ShardRouter(session, (m) => this.posted.push(structuredClone(m)), log, { runCommand: (c) => this.commands.push(c) });
-  }
-
-  async request(method: string, params: unknown): Promise<ResponseMessage> {
-    const id = this.nextId++;
-    await this.router.handle({ type: 'request', id, method, params });
-    const responses = this.posted.filter((m): m is ResponseMessage => m.type === 'response' && m.id === id);
-    assert.equal(responses.length, 1, `exactly one response to request ${id}`);
-    return responses[0];
-  }
-
-  async ok<T>(method: string, params: unknown): Promise<T> {
-    const response = await this.request(method, params);
-    assert.ok(response.ok, `request ${method} failed: ${!response.ok ? response.error : ''}`);
-    return response.result as T;
-  }
-
-  async error(method: string, params: unknown): Promise<string> {
-    const response = await this.request(method, params);
-    assert.equal(response.ok, false, `request ${method} ${JSON.stringify(params)} should fail`);
-    return (response as { error: string }).error;
-  }
-
+class Harness extends RouterHarness {
   rows(start: number, count: number, viewId?: number): Promise<{ rows: RowView[] }> {
     return this.ok('rows', viewId === undefined ? { start, count } : { start, count, viewId });
   }

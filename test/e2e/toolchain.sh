@@ -35,9 +35,12 @@ if [ ! -f "$CS_DIR/.installed-$CODE_SERVER_VERSION" ]; then
   mkdir -p "$CS_DIR"
   # code-server's install script checks the Node version that runs npm (npm_config_user_agent) and
   # builds native modules: run npm itself under Node 24, with Node 24 first on PATH for nested npms.
+  # Under `npm run`, the outer npm exports its own npm_config_user_agent ("node/v20"), which the inner
+  # npm would take as config: drop every npm_* variable the outer npm set.
   # npm 11 skips dependencies' install scripts until approved: install, approve them, rebuild.
   NPM_CLI="$(readlink -f "$(command -v npm)")"
   (cd "$CS_DIR" && echo '{"name":"e2e-code-server","private":true}' > package.json &&
+    for var in $(compgen -e | grep -i '^npm_'); do unset "$var"; done &&
     export PATH="$(dirname "$NODE24"):$PATH" &&
     "$NODE24" "$NPM_CLI" install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2 &&
     { "$NODE24" "$NPM_CLI" install-scripts approve --all >&2 2>&1 || true; } &&

@@ -5,20 +5,14 @@ import { join } from 'node:path';
 import { CancelledError, UserError } from '../../../extension/core/errors';
 import { compileMatcher } from '../../../extension/core/search/query';
 import { searchShard, type SearchProgress } from '../../../extension/core/search/search';
-import { openShard } from '../../../extension/core/shard/open';
 import type { Shard } from '../../../extension/core/shard/types';
 import { MALFORMED, records, tempDir, writeArrow, writeGzip, writeJsonl, type ShardRecord } from '../cli/shards';
+import { openIndexed } from '../shard/helpers';
 
 let dir: string;
 let cleanup: () => void;
 let rows: ShardRecord[];
 let jsonl: Shard;
-
-async function opened(path: string): Promise<Shard> {
-  const shard = await openShard(path, { cacheDir: join(dir, 'cache') });
-  await shard.indexed;
-  return shard;
-}
 
 /** Runs a search and collects every progress report. */
 async function collect(shard: Shard, pattern: string, options: { regex?: boolean; caseSensitive?: boolean; maxMatches?: number } = {}) {
@@ -41,7 +35,7 @@ before(async () => {
   rows = records(2000, 5);
   // Malformed lines are not rows: matches must still be numbered like the grid numbers rows.
   writeJsonl(join(dir, 'web.jsonl'), rows, new Map([[0, MALFORMED[0]], [700, MALFORMED[1]], [1500, MALFORMED[2]]]));
-  jsonl = await opened(join(dir, 'web.jsonl'));
+  jsonl = await openIndexed(join(dir, 'web.jsonl'), { cacheDir: join(dir, 'cache') });
 });
 after(async () => {
   await jsonl.close();
@@ -106,7 +100,7 @@ test('cancel terminates a search stuck in catastrophic backtracking', async () =
   const stuckRows = [...records(20, 9), { id: 'evil', text: `${'a'.repeat(40)}!`, source: 'test', chars: 41 }];
   const path = join(dir, 'evil.jsonl');
   writeJsonl(path, stuckRows);
-  const shard = await opened(path);
+  const shard = await openIndexed(path, { cacheDir: join(dir, 'cache') });
   try {
     const abort = new AbortController();
     let scannedBeforeCancel = -1;
@@ -135,7 +129,7 @@ test('gzipped JSONL and Arrow shards are searched with the same row numbers', as
   writeJsonl(join(dir, 'plain.jsonl'), arrowRows, new Map([[3, MALFORMED[1]]]));
   writeGzip(join(dir, 'web.jsonl.gz'), join(dir, 'plain.jsonl'));
   for (const name of ['web.arrow', 'web.arrows', 'web.jsonl.gz']) {
-    const shard = await opened(join(dir, name));
+    const shard = await openIndexed(join(dir, name), { cacheDir: join(dir, 'cache') });
     try {
       const { matches, summary } = await collect(shard, '\\bwar\\b', { regex: true, caseSensitive: false });
       assert.deepEqual(matches, want, name);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import * as A from 'apache-arrow';
 import * as F from '@uwdata/flechette';
 import { openArrowShard, scanArrowTexts } from '../../../extension/core/shard/arrow';
-import type { JsonValue, Row, Shard, TextItem } from '../../../extension/core/shard/types';
+import type { JsonValue, Row, Shard } from '../../../extension/core/shard/types';
 import { CancelledError, ShardError } from '../../../extension/core/errors';
 import { realDocuments } from '../../fixtures/corpus';
+import { collect } from './helpers';
 
 const dir = join(__dirname, '..', '..', '.tmp', 'arrow');
 const ROWS = 2000;
@@ -122,12 +123,6 @@ const EXPECTED_COLUMNS = [
   ['words', 'List<Utf8>'], ['large_list', 'LargeList<Int32>'], ['pair', 'FixedSizeList[2]<Float64>'],
   ['meta', 'Struct<{source:Utf8, n:Int32}>'], ['counts', 'Map<{key:Utf8, value:Int32}>'],
 ].map(([name, type]) => ({ name, type }));
-
-async function collect(items: AsyncIterable<TextItem>): Promise<TextItem[]> {
-  const out: TextItem[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 function write(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

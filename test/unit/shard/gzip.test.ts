@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CancelledError, ShardError } from '../../../extension/core/errors';
 import { openShard, scanTexts } from '../../../extension/core/shard/open';
-import type { Shard, TextItem } from '../../../extension/core/shard/types';
 import { realDocuments, type CorpusDocument } from '../../fixtures/corpus';
+import { collect, openIndexed } from './helpers';
 
 mkdirSync('test/.tmp', { recursive: true });
 const dir = mkdtempSync(join('test/.tmp', 'shard-gzip-'));
@@ -25,24 +25,12 @@ function setup(content: Buffer, name?: string): { path: string; cacheDir: string
   return { path, cacheDir: join(sub, 'cache') };
 }
 
-async function open(path: string, cacheDir: string): Promise<Shard> {
-  const shard = await openShard(path, { cacheDir });
-  await shard.indexed;
-  return shard;
-}
-
-async function collect(items: AsyncIterable<TextItem>): Promise<TextItem[]> {
-  const out: TextItem[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
 const cacheFiles = (cacheDir: string) => (existsSync(cacheDir) ? readdirSync(cacheDir) : []);
 
 test('gzipped JSONL round trip: rows, format, compressed size and the cache file', async () => {
   const content = jsonl(docs);
   const { path, cacheDir } = setup(gzipSync(content));
-  const shard = await open(path, cacheDir);
+  const shard = await openIndexed(path, { cacheDir });
   assert.equal(shard.format, 'jsonl.gz');
   assert.equal(shard.bytes, statSync(path).size);
   assert.equal(shard.rowCount, docs.length);
@@ -64,7 +52,7 @@ test('gzipped JSONL round trip: rows, format, compressed size and the cache file
 test('multi-member gzip (concatenated members) is read whole', async () => {
   const parts = [docs.slice(0, 700), docs.slice(700, 701), docs.slice(701, 2000)];
   const { path, cacheDir } = setup(Buffer.concat(parts.map((p) => gzipSync(jsonl(p)))));
-  const shard = await open(path, cacheDir);
+  const shard = await openIndexed(path, { cacheDir });
   assert.equal(shard.rowCount, 2000);
   assert.deepEqual((await shard.readRows(699, 3)).map((r) => r.fields.id), [docs[699].id, docs[700].id, docs[701].id]);
   assert.equal((await shard.readRows(1999, 1))[0].text, docs[1999].text);
@@ -105,12 +93,12 @@ test('a gzip whose checksum is wrong is a ShardError', async () => {
 
 test('the cache is reused while the shard is unchanged and replaced when it changes', async () => {
   const { path, cacheDir } = setup(gzipSync(jsonl(docs.slice(0, 300))));
-  const first = await open(path, cacheDir);
+  const first = await openIndexed(path, { cacheDir });
   const cachePath = first.source().dataPath!;
   await first.close();
   const before = statSync(cachePath);
 
-  const second = await open(path, cacheDir);
+  const second = await openIndexed(path, { cacheDir });
   assert.equal(second.source().dataPath, cachePath);
   assert.equal(second.rowCount, 300);
   assert.equal((await second.readRows(299, 1))[0].text, docs[299].text);
@@ -122,7 +110,7 @@ test('the cache is reused while the shard is unchanged and replaced when it chan
   writeFileSync(path, gzipSync(jsonl(docs.slice(300, 350))));
   const later = new Date(Date.now() + 5000);
   utimesSync(path, later, later);
-  const third = await open(path, cacheDir);
+  const third = await openIndexed(path, { cacheDir });
   const newCache = third.source().dataPath!;
   assert.notEqual(newCache, cachePath);
   assert.equal(third.rowCount, 50);
@@ -133,7 +121,7 @@ test('the cache is reused while the shard is unchanged and replaced when it chan
 
 test('an empty gzip member opens with 0 rows', async () => {
   const { path, cacheDir } = setup(gzipSync(''));
-  const shard = await open(path, cacheDir);
+  const shard = await openIndexed(path, { cacheDir });
   assert.equal(shard.format, 'jsonl.gz');
   assert.equal(shard.rowCount, 0);
   await shard.close();

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { CancelledError, ShardError } from '../../../extension/core/errors';
 import type { JsonlShard } from '../../../extension/core/shard/jsonl';
 import { openShard, scanTexts } from '../../../extension/core/shard/open';
-import { MAX_MALFORMED_EXAMPLES, type IndexProgress, type Shard, type TextItem } from '../../../extension/core/shard/types';
+import { MAX_MALFORMED_EXAMPLES, type IndexProgress } from '../../../extension/core/shard/types';
 import { realDocuments, writeJsonlShard, type CorpusDocument } from '../../fixtures/corpus';
+import { collect, openIndexed } from './helpers';
 
 mkdirSync('test/.tmp', { recursive: true });
 const dir = mkdtempSync(join('test/.tmp', 'shard-jsonl-'));
@@ -21,18 +22,6 @@ function file(content: string | Buffer, name = `f${n++}.jsonl`): string {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-async function open(path: string, options = {}): Promise<Shard> {
-  const shard = await openShard(path, options);
-  await shard.indexed;
-  return shard;
-}
-
-async function collect(items: AsyncIterable<TextItem>): Promise<TextItem[]> {
-  const out: TextItem[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 function parseError(text: string): string {
@@ -53,7 +42,7 @@ before(async () => {
 });
 
 test('opens a real-text shard: row count, columns, text field and exact rows', async () => {
-  const shard = await open(file(docs.map(line).join('\n') + '\n'));
+  const shard = await openIndexed(file(docs.map(line).join('\n') + '\n'));
   assert.equal(shard.format, 'jsonl');
   assert.equal(shard.rowCount, docs.length);
   assert.deepEqual(shard.columns, [{ name: 'id', type: 'string' }, { name: 'text', type: 'string' }, { name: 'source', type: 'string' }]);
@@ -84,7 +73,7 @@ test('malformed lines are reported with line number and parser message and are n
     'true', // 11
     line(docs[3]), // 12 -> row 2
   ];
-  const shard = await open(file(lines.join('\n') + '\n'));
+  const shard = await openIndexed(file(lines.join('\n') + '\n'));
   assert.equal(shard.rowCount, 3);
   assert.deepEqual((await shard.readRows(0, 3)).map((r) => r.fields), [fields(docs[0]), fields(docs[2]), fields(docs[3])]);
   assert.deepEqual([0, 1, 2].map((row) => (shard as JsonlShard).lineOf(row)), [1, 9, 12]);
@@ -106,7 +95,7 @@ test('malformed lines are reported with line number and parser message and are n
 test('malformed examples are capped, the count is not', async () => {
   const lines = [line(docs[0])];
   for (let i = 0; i < MAX_MALFORMED_EXAMPLES + 50; i++) lines.push(`{"text": ${i},`);
-  const shard = await open(file(lines.join('\n')));
+  const shard = await openIndexed(file(lines.join('\n')));
   assert.equal(shard.rowCount, 1);
   assert.equal(shard.malformed.count, MAX_MALFORMED_EXAMPLES + 50);
   assert.equal(shard.malformed.examples.length, MAX_MALFORMED_EXAMPLES);
@@ -116,7 +105,7 @@ test('malformed examples are capped, the count is not', async () => {
 
 test('a UTF-8 BOM and CRLF line endings are handled', async () => {
   const some = docs.slice(0, 50);
-  const shard = await open(file('\uFEFF' + some.map(line).join('\r\n') + '\r\n'));
+  const shard = await openIndexed(file('\uFEFF' + some.map(line).join('\r\n') + '\r\n'));
   assert.equal(shard.rowCount, 50);
   assert.deepEqual((await shard.readRows(0, 50)).map((r) => r.fields), some.map(fields));
   assert.equal(shard.malformed.count, 0);
@@ -125,7 +114,7 @@ test('a UTF-8 BOM and CRLF line endings are handled', async () => {
 
 test('invalid UTF-8 is decoded with U+FFFD and the row stays valid', async () => {
   const bytes = Buffer.concat([Buffer.from('{"text": "Bad bytes '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' here"}\n'), Buffer.from(line(docs[4]) + '\n')]);
-  const shard = await open(file(bytes));
+  const shard = await openIndexed(file(bytes));
   assert.equal(shard.rowCount, 2);
   const [row] = await shard.readRows(0, 1);
   assert.equal(row.text, 'Bad bytes \uFFFD\uFFFD\uFFFD here');
@@ -142,7 +131,7 @@ test('a 30 MB single line is one row', async () => {
     length += text.length + 1;
   }
   const huge = parts.join(' ');
-  const shard = await open(file(`${line(docs[5])}\n${JSON.stringify({ id: 'huge', text: huge })}\n${line(docs[6])}`));
+  const shard = await openIndexed(file(`${line(docs[5])}\n${JSON.stringify({ id: 'huge', text: huge })}\n${line(docs[6])}`));
   assert.equal(shard.rowCount, 3);
   const rows = await shard.readRows(0, 3);
   assert.equal(rows[1].text.length, huge.length);
@@ -155,7 +144,7 @@ test('a 30 MB single line is one row', async () => {
 
 test('empty, whitespace-only and only-malformed files open with 0 rows', async () => {
   for (const content of ['', ' \n\n\t\r\n  ']) {
-    const shard = await open(file(content));
+    const shard = await openIndexed(file(content));
     assert.equal(shard.rowCount, 0);
     assert.deepEqual(shard.columns, []);
     assert.equal(shard.textField, undefined);
@@ -164,7 +153,7 @@ test('empty, whitespace-only and only-malformed files open with 0 rows', async (
     assert.deepEqual(await collect(shard.texts()), []);
     await shard.close();
   }
-  const shard = await open(file('{"text": "a"\n{"text": \n'));
+  const shard = await openIndexed(file('{"text": "a"\n{"text": \n'));
   assert.equal(shard.rowCount, 0);
   assert.equal(shard.malformed.count, 2);
   assert.deepEqual(shard.malformed.examples.map((m) => m.line), [1, 2]);
@@ -173,13 +162,13 @@ test('empty, whitespace-only and only-malformed files open with 0 rows', async (
 
 test('the last line may lack its newline; a truncated final JSON line is malformed', async () => {
   const some = docs.slice(10, 13);
-  const complete = await open(file(some.map(line).join('\n')));
+  const complete = await openIndexed(file(some.map(line).join('\n')));
   assert.equal(complete.rowCount, 3);
   assert.deepEqual((await complete.readRows(2, 1))[0].fields, fields(some[2]));
   await complete.close();
 
   const cut = line(docs[13]).slice(0, 57);
-  const truncated = await open(file(some.map(line).join('\n') + '\n' + cut));
+  const truncated = await openIndexed(file(some.map(line).join('\n') + '\n' + cut));
   assert.equal(truncated.rowCount, 3);
   assert.deepEqual(truncated.malformed.examples, [{ line: 4, error: parseError(cut) }]);
   await truncated.close();
@@ -191,7 +180,7 @@ test('columns are the union of keys in first-seen order with every JSON type see
     { text: null, meta: { url: 'https://example.org' }, tags: ['a'] },
     { id: 3, text: docs[1].text, score: 'high', ok: true },
   ];
-  const shard = await open(file(rows.map((r) => JSON.stringify(r)).join('\n')));
+  const shard = await openIndexed(file(rows.map((r) => JSON.stringify(r)).join('\n')));
   assert.deepEqual(shard.columns, [
     { name: 'text', type: 'string|null' },
     { name: 'score', type: 'string|number' },
@@ -210,7 +199,7 @@ test('columns are the union of keys in first-seen order with every JSON type see
 
 test('a requested text field is used, and one that is no column is refused', async () => {
   const path = file(docs.slice(0, 5).map(line).join('\n'));
-  const shard = await open(path, { textField: 'source' });
+  const shard = await openIndexed(path, { textField: 'source' });
   assert.equal(shard.textField, 'source');
   assert.deepEqual((await shard.readRows(0, 5)).map((r) => r.text), docs.slice(0, 5).map((d) => d.source));
   await shard.close();
@@ -235,7 +224,7 @@ test('scanTexts numbers rows exactly like readRows, from the start or a range', 
     if (i % 7 === 0) lines.push('{"text": broken');
     if (i % 11 === 0) lines.push('');
   });
-  const shard = await open(file(lines.join('\n')));
+  const shard = await openIndexed(file(lines.join('\n')));
   assert.equal(shard.rowCount, docs.length);
   const rows = await shard.readRows(0, shard.rowCount);
   const expected = rows.map((r) => ({ row: r.row, text: r.text }));

@@ -54,6 +54,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Runs in the page (a string, so no transpiler helpers leak in): true once the command palette closed. */
+const PALETTE_CLOSED = `(() => {
+  const widget = document.querySelector('.quick-input-widget');
+  if (!widget || widget.getClientRects().length === 0) return true;
+  return !widget.querySelector('input')?.value.startsWith('>');
+})()`;
+
 function writeJson(path: string, value: unknown): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
@@ -188,7 +195,9 @@ export class Workbench {
   async runCommand(title: string): Promise<void> {
     await this.openPalette(title);
     await this.paletteRow(title).first().click();
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+    // Done when the palette is gone: the widget hidden, or reused by a prompt the command opened
+    // (its input no longer holds the palette's ">" query).
+    await this.page.waitForFunction(PALETTE_CLOSED, undefined, { timeout: 30_000 });
   }
 
   /** Opens a workspace file by clicking it in the explorer (VS Code picks the editor). */

@@ -31,6 +31,7 @@ export const info = defineCommand({
       cacheDir: global.cacheDir,
       signal,
       onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
+      textFacts: false, // nothing here needs the text hashes
     });
     try {
       await shard.indexed;

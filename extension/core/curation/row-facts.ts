@@ -1,11 +1,12 @@
 /**
- * What the curation model needs to know about every row's current text, gathered in one streaming
- * pass in a worker thread: the text hash (which annotations are current) and the length in UTF-16
- * code units (the `chars` sort and the kept-characters figure).
+ * What the curation model needs to know about every row's current text: the text hash (which
+ * annotations are current) and the length in UTF-16 code units (the `chars` sort and the
+ * kept-characters figure). A JSONL shard gathers them while it is indexed; otherwise (Arrow, or
+ * another text field chosen since) one streaming pass in a worker thread computes them.
  */
 import { UserError } from '../errors';
 import { runWorker, WorkerError } from '../run/workers';
-import type { ShardSource, TextItem } from '../shard/types';
+import type { Shard, ShardSource, TextFacts, TextItem } from '../shard/types';
 import { hashTexts, RowTextHashes, type HashProgress } from '../store/text-hash';
 
 export interface RowFacts {
@@ -32,20 +33,25 @@ export async function gatherRowFacts(
   rowCount: number,
   file: string,
   onProgress: (progress: HashProgress) => void,
-): Promise<{ hashes: BigUint64Array; lengths: Uint32Array }> {
+): Promise<TextFacts> {
   const lengths = new Uint32Array(rowCount);
   const hashes = await hashTexts(recordLengths(items, lengths), 0, rowCount, { onProgress, file });
   return { hashes, lengths };
 }
 
+/** The facts of every row of an indexed shard. */
 export async function computeRowFacts(
-  source: ShardSource,
-  rowCount: number,
+  shard: Shard,
   options: { signal?: AbortSignal; onProgress?: (progress: HashProgress) => void } = {},
 ): Promise<RowFacts> {
-  const result = await runWorker<RowFactsRequest, HashProgress, { hashes: BigUint64Array; lengths: Uint32Array }>(
+  const gathered = shard.textFacts?.();
+  if (gathered) {
+    options.onProgress?.({ done: shard.rowCount, total: shard.rowCount });
+    return { hashes: new RowTextHashes(gathered.hashes), lengths: gathered.lengths };
+  }
+  const result = await runWorker<RowFactsRequest, HashProgress, TextFacts>(
     'row-facts',
-    { source, rowCount },
+    { source: shard.source(), rowCount: shard.rowCount },
     { signal: options.signal, onEvent: options.onProgress },
   ).catch((err: unknown) => {
     // A shard that changed on disk (ShardError in the worker) reaches the user as its message.

@@ -208,7 +208,7 @@ export class ShardAnnotations {
     throwIfAborted(options.signal);
     const store = await AnnotationStore.open(shard.path, { storeDir: options.storeDir, shardBytes: shard.bytes });
     try {
-      const facts = await computeRowFacts(shard.source(), shard.rowCount, { signal: options.signal, onProgress: options.onProgress });
+      const facts = await computeRowFacts(shard, { signal: options.signal, onProgress: options.onProgress });
       const model = new ShardAnnotations(shard, store, facts, facts.hashes.rowCount >= (options.workerMinRows ?? WORKER_MIN_ROWS));
       if (options.watch) store.watchJournal();
       return model;
@@ -232,7 +232,7 @@ export class ShardAnnotations {
    * hidden and those of the new texts shown. Fires onDidChange for all rows.
    */
   async rescan(options: { signal?: AbortSignal; onProgress?: (progress: { done: number; total: number }) => void } = {}): Promise<void> {
-    this.facts = this.sharedFacts(await computeRowFacts(this.shard.source(), this.shard.rowCount, options));
+    this.facts = this.sharedFacts(await computeRowFacts(this.shard, options));
     this.comparing?.abort();
     this.comparison = undefined;
     this.supersede();

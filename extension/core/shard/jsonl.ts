@@ -11,7 +11,7 @@ import { detectTextField, textOf } from './fields';
 import { commitCache, createCacheTemp, discardCacheTemp, findGzipCache } from './gzip';
 import { JsonlLineScanner, readData, type JsonObject } from './jsonl-lines';
 import type {
-  Column, MalformedReport, OpenOptions, Row, ScanOptions, Shard, ShardSource, TextItem,
+  Column, MalformedReport, OpenOptions, Row, ScanOptions, Shard, ShardSource, TextFacts, TextItem,
 } from './types';
 import { MAX_MALFORMED_EXAMPLES } from './types';
 
@@ -102,6 +102,11 @@ export class JsonlShard implements Shard {
   private starts = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private lines = new Uint32Array(1024);
+  /** Each row's text hash and length, gathered by the index pass (options.textFacts). */
+  private textHashes: BigUint64Array | undefined;
+  private textLengths: Uint32Array | undefined;
+  /** Once indexed: the text field the gathered facts are of. */
+  private factsField: { field: string | undefined } | undefined;
   private complete = false;
   /** Size and mtime of the data file once indexed (for rowIndex). */
   private indexedData: { bytes: number; mtimeMs: number } | undefined;
@@ -129,7 +134,14 @@ export class JsonlShard implements Shard {
       rejectOpened = reject;
     });
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
-    const request: JsonlIndexRequest = { file: cache ? path : dataPath, gzip: cache !== undefined, bytesTotal, cacheTemp: cache?.temp, stop: this.stop };
+    const textFacts = options.textFacts !== false;
+    if (textFacts) {
+      this.textHashes = new BigUint64Array(this.starts.length);
+      this.textLengths = new Uint32Array(this.starts.length);
+    }
+    const request: JsonlIndexRequest = {
+      file: cache ? path : dataPath, gzip: cache !== undefined, bytesTotal, cacheTemp: cache?.temp, stop: this.stop, textFacts, textField: options.textField,
+    };
     this.indexed = runWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>('jsonl-index', request, {
       onEvent: (chunk) => this.onChunk(chunk),
     }).then(
@@ -140,6 +152,7 @@ export class JsonlShard implements Shard {
           this.cacheComplete = true;
         }
         this.indexedData = { bytes: result.dataBytes, mtimeMs: (await stat(this.dataPath)).mtimeMs };
+        this.factsField = result.textFacts;
         this.complete = true;
         this.chooseTextField(true);
       },
@@ -162,10 +175,14 @@ export class JsonlShard implements Shard {
       this.starts = grow(this.starts, new Float64Array(capacity), this.rowCount);
       this.lengths = grow(this.lengths, new Uint32Array(capacity), this.rowCount);
       this.lines = grow(this.lines, new Uint32Array(capacity), this.rowCount);
+      if (this.textHashes) this.textHashes = grow(this.textHashes, new BigUint64Array(capacity), this.rowCount);
+      if (this.textLengths) this.textLengths = grow(this.textLengths, new Uint32Array(capacity), this.rowCount);
     }
     this.starts.set(chunk.starts.subarray(0, chunk.count), this.rowCount);
     this.lengths.set(chunk.lengths.subarray(0, chunk.count), this.rowCount);
     this.lines.set(chunk.lines.subarray(0, chunk.count), this.rowCount);
+    if (chunk.textHashes) this.textHashes?.set(chunk.textHashes.subarray(0, chunk.count), this.rowCount);
+    if (chunk.textLengths) this.textLengths?.set(chunk.textLengths.subarray(0, chunk.count), this.rowCount);
     this.rowCount = needed;
     this.columns = chunk.columns;
     const room = MAX_MALFORMED_EXAMPLES - this.malformed.examples.length;
@@ -275,6 +292,11 @@ export class JsonlShard implements Shard {
     };
   }
 
+  textFacts(): TextFacts | undefined {
+    if (!this.complete || !this.textHashes || !this.textLengths || !this.factsField || this.factsField.field !== this.textField) return undefined;
+    return { hashes: this.textHashes.subarray(0, this.rowCount), lengths: this.textLengths.subarray(0, this.rowCount) };
+  }
+
   source(): ShardSource {
     const source: ShardSource = { path: this.path, format: this.format, textField: this.textField };
     // A gzip cache is handed out only when complete; until then scans decompress the shard themselves.
@@ -289,7 +311,7 @@ export class JsonlShard implements Shard {
   }
 }
 
-function grow<T extends Float64Array | Uint32Array>(from: T, to: T, used: number): T {
+function grow<T extends { set(values: T): void; subarray(begin: number, end: number): T }>(from: T, to: T, used: number): T {
   to.set(from.subarray(0, used));
   return to;
 }

@@ -86,7 +86,18 @@ export interface Shard {
   /** Switch the text field (must be a column name). */
   setTextField(name: string): void;
   source(): ShardSource;
+  /**
+   * The text hash and length of every row for the current text field, when they were gathered in
+   * the pass that built the row index (JSONL); undefined when a separate pass must compute them.
+   */
+  textFacts?(): TextFacts | undefined;
   close(): Promise<void>;
+}
+
+/** Per row: the text hash (see store/text-hash.ts) and the text's length in UTF-16 code units. */
+export interface TextFacts {
+  hashes: BigUint64Array;
+  lengths: Uint32Array;
 }
 
 export interface OpenOptions {
@@ -96,4 +107,9 @@ export interface OpenOptions {
   onProgress?: (progress: IndexProgress) => void;
   /** Where gzipped shards are decompressed for random access (default: a folder under os.tmpdir()). */
   cacheDir?: string;
+  /**
+   * Gather each row's text hash and length while indexing a JSONL shard (default true): the
+   * annotations need them, and one pass costs far less than a second read and parse of the file.
+   */
+  textFacts?: boolean;
 }

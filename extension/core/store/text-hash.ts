@@ -8,9 +8,8 @@
  * parsing that row, and it is the same hash family as the prompt fingerprint.
  */
 import { hash } from 'node:crypto';
-import type { ShardSource, TextItem } from '../shard/types';
+import type { TextItem } from '../shard/types';
 import { CancelledError, ShardError } from '../errors';
-import { runWorker } from '../run/workers';
 
 export function textHash(text: string): string {
   return hash('sha256', text, 'hex').slice(0, 16);
@@ -32,6 +31,13 @@ export const LO = littleEndian ? 0 : 1;
 export function putHexHash(words: Uint32Array, index: number, hex: string): void {
   words[2 * index + HI] = parseInt(hex.slice(0, 8), 16);
   words[2 * index + LO] = parseInt(hex.slice(8, 16), 16);
+}
+
+/** Writes textHash(text) into slot `index` of a Uint32Array view, without the hex detour. */
+export function putTextHash(words: Uint32Array, index: number, text: string): void {
+  const digest = hash('sha256', text, 'buffer');
+  words[2 * index + HI] = digest.readUInt32BE(0);
+  words[2 * index + LO] = digest.readUInt32BE(4);
 }
 
 export function hexHashAt(words: Uint32Array, index: number): string {
@@ -93,7 +99,7 @@ export async function hashTexts(
   for await (const item of items) {
     if (options.signal?.aborted) throw new CancelledError();
     if (item.row < start || item.row >= end) continue;
-    putHexHash(words, item.row - start, textHash(item.text));
+    putTextHash(words, item.row - start, item.text);
     done++;
     if (done % 2000 === 0) options.onProgress?.({ done, total });
   }
@@ -102,24 +108,4 @@ export async function hashTexts(
   }
   options.onProgress?.({ done, total });
   return values;
-}
-
-export interface TextHashRequest {
-  source: ShardSource;
-  start: number;
-  end: number;
-}
-
-/** The current text hash of rows [0, rowCount), computed in a worker thread; abort to cancel. */
-export async function computeTextHashes(
-  source: ShardSource,
-  rowCount: number,
-  options: { signal?: AbortSignal; onProgress?: (progress: HashProgress) => void } = {},
-): Promise<RowTextHashes> {
-  const values = await runWorker<TextHashRequest, HashProgress, BigUint64Array>(
-    'text-hash',
-    { source, start: 0, end: rowCount },
-    { signal: options.signal, onEvent: options.onProgress },
-  );
-  return new RowTextHashes(values);
 }

@@ -3,6 +3,8 @@
  * JsonlLineScanner), records each row's byte offset, length and line number, collects the columns,
  * and streams the index back in chunks (typed arrays, transferred). For gzip it also writes the
  * decompressed data to the cache file before indexing it, so offsets always point at written bytes.
+ * With `textFacts` it also hashes and measures each row's text while the line is parsed anyway: the
+ * annotations need both, and a second pass would read and parse the whole file again.
  *
  * Cancellation is cooperative (a flag in shared memory, checked per data chunk) so the worker can
  * close the files it has open before it ends; terminating it would leak the descriptors.
@@ -10,8 +12,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { CancelledError } from '../errors';
 import { serveWorker } from '../run/serve-worker';
+import { detectTextField, textOf } from '../shard/fields';
 import { ColumnTypes, JsonlLineScanner, readData, type JsonObject, type LineSink } from '../shard/jsonl-lines';
 import { MAX_MALFORMED_EXAMPLES, type Column, type IndexProgress, type MalformedLine } from '../shard/types';
+import { putTextHash } from '../store/text-hash';
 
 export interface JsonlIndexRequest {
   /** The file read: the shard itself, or its complete decompression cache. */
@@ -23,6 +27,10 @@ export interface JsonlIndexRequest {
   cacheTemp?: string;
   /** Int32Array over it: [0] set to 1 asks the worker to stop. */
   stop: SharedArrayBuffer;
+  /** Gather text hashes and lengths (see JsonlIndexChunk). */
+  textFacts: boolean;
+  /** The text field asked for; otherwise it is detected on the first chunk's columns, as the shard does. */
+  textField?: string;
 }
 
 export interface JsonlIndexChunk {
@@ -40,18 +48,64 @@ export interface JsonlIndexChunk {
   /** Malformed lines found since the previous chunk (until MAX_MALFORMED_EXAMPLES in all). */
   malformedExamples: MalformedLine[];
   progress: IndexProgress;
+  /** With textFacts: each row's text hash and text length (UTF-16 code units). */
+  textHashes?: BigUint64Array;
+  textLengths?: Uint32Array;
 }
 
 export interface JsonlIndexResult {
   rows: number;
   /** Bytes of data indexed (decompressed size for gzip). */
   dataBytes: number;
+  /** With textFacts: the field the hashes and lengths are of (undefined: no string column in the first rows). */
+  textFacts?: { field: string | undefined };
 }
 
 /** Rows per chunk posted to the main thread. */
 const CHUNK_ROWS = 65536;
 /** Progress is posted at least this often while there is news. */
 const PROGRESS_MS = 200;
+
+/**
+ * Hashes and measures each row's text. The field is chosen when the first rows are posted, from
+ * the same columns the shard chooses it from; rows parsed before that wait with their values.
+ */
+class TextFactsBuilder {
+  chosen = false;
+  field: string | undefined;
+  private hashWords = new Uint32Array(2 * CHUNK_ROWS);
+  private textLengths = new Uint32Array(CHUNK_ROWS);
+  private waiting: JsonObject[] = [];
+
+  constructor(private readonly file: string, private readonly requested: string | undefined) {}
+
+  add(index: number, value: JsonObject): void {
+    if (this.chosen) this.put(index, value);
+    else this.waiting.push(value);
+  }
+
+  /** Called with the columns seen so far, before the first chunk that has rows is posted. */
+  choose(columns: Column[]): void {
+    this.field = this.requested ?? detectTextField(this.file, columns);
+    this.chosen = true;
+    this.waiting.forEach((value, index) => this.put(index, value));
+    this.waiting = [];
+  }
+
+  /** The arrays of the chunk being posted; fresh ones are started for the next. */
+  take(): { textHashes: BigUint64Array; textLengths: Uint32Array } {
+    const taken = { textHashes: new BigUint64Array(this.hashWords.buffer), textLengths: this.textLengths };
+    this.hashWords = new Uint32Array(2 * CHUNK_ROWS);
+    this.textLengths = new Uint32Array(CHUNK_ROWS);
+    return taken;
+  }
+
+  private put(index: number, value: JsonObject): void {
+    const text = this.field === undefined ? '' : textOf(value[this.field]);
+    putTextHash(this.hashWords, index, text);
+    this.textLengths[index] = text.length;
+  }
+}
 
 class IndexBuilder implements LineSink {
   rows = 0;
@@ -69,6 +123,7 @@ class IndexBuilder implements LineSink {
   constructor(
     private readonly bytesTotal: number,
     private readonly post: (chunk: JsonlIndexChunk, transfer: Transferable[]) => void,
+    readonly facts: TextFactsBuilder | undefined,
   ) {}
 
   row(value: JsonObject, offset: number, length: number, line: number): void {
@@ -77,6 +132,7 @@ class IndexBuilder implements LineSink {
     this.starts[i] = offset;
     this.lengths[i] = length;
     this.lines[i] = line;
+    this.facts?.add(i, value);
     this.rows++;
     if (this.count === CHUNK_ROWS) this.flush();
   }
@@ -93,13 +149,20 @@ class IndexBuilder implements LineSink {
 
   flush(): void {
     const { count, starts, lengths, lines } = this;
-    this.post({
-      count, starts, lengths, lines,
-      columns: this.columns.columns(),
+    const columns = this.columns.columns();
+    const chunk: JsonlIndexChunk = {
+      count, starts, lengths, lines, columns,
       malformedCount: this.malformedCount,
       malformedExamples: this.malformedExamples,
       progress: { bytesDone: this.bytesDone, bytesTotal: this.bytesTotal, rows: this.rows },
-    }, [starts.buffer, lengths.buffer, lines.buffer]);
+    };
+    const transfer: Transferable[] = [starts.buffer, lengths.buffer, lines.buffer];
+    if (this.facts && count > 0) {
+      if (!this.facts.chosen) this.facts.choose(columns);
+      Object.assign(chunk, this.facts.take());
+      transfer.push(chunk.textHashes!.buffer, chunk.textLengths!.buffer);
+    }
+    this.post(chunk, transfer);
     this.count = 0;
     this.starts = new Float64Array(CHUNK_ROWS);
     this.lengths = new Uint32Array(CHUNK_ROWS);
@@ -118,7 +181,8 @@ serveWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>(async (request
   const stop = new Int32Array(request.stop);
   const cacheFd = request.cacheTemp !== undefined ? openSync(request.cacheTemp, 'r+') : undefined;
   try {
-    const index = new IndexBuilder(request.bytesTotal, emit);
+    const facts = request.textFacts ? new TextFactsBuilder(request.file, request.textField) : undefined;
+    const index = new IndexBuilder(request.bytesTotal, emit, facts);
     const scanner = new JsonlLineScanner(index);
     const data = readData(request.file, request.gzip);
     let dataBytes = 0;
@@ -132,7 +196,7 @@ serveWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>(async (request
     scanner.end();
     index.bytesDone = request.bytesTotal;
     index.flush();
-    return { rows: index.rows, dataBytes };
+    return { rows: index.rows, dataBytes, textFacts: facts && { field: facts.field } };
   } finally {
     if (cacheFd !== undefined) closeSync(cacheFd);
   }

@@ -1,9 +1,10 @@
 import { serveWorker } from '../run/serve-worker';
 import { scanTexts } from '../shard/open';
+import type { TextFacts } from '../shard/types';
 import type { HashProgress } from '../store/text-hash';
 import { gatherRowFacts, type RowFactsRequest } from '../curation/row-facts';
 
-serveWorker<RowFactsRequest, HashProgress, { hashes: BigUint64Array; lengths: Uint32Array }>(
+serveWorker<RowFactsRequest, HashProgress, TextFacts>(
   ({ source, rowCount }, emit) => gatherRowFacts(scanTexts(source, { start: 0, end: rowCount }), rowCount, source.path, emit),
   ({ hashes, lengths }) => [hashes.buffer as ArrayBuffer, lengths.buffer as ArrayBuffer],
 );

@@ -1,42 +1,19 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { openShard } from '../../../extension/core/shard/open';
-import { computeTextHashes, hashTexts, textHash } from '../../../extension/core/store/text-hash';
+import { createHash } from 'node:crypto';
+import { hashTexts, hexHashAt, putTextHash, textHash } from '../../../extension/core/store/text-hash';
 import { CancelledError, ShardError } from '../../../extension/core/errors';
-import { writeJsonlShard } from '../../fixtures/corpus';
+import { realDocuments } from '../../fixtures/corpus';
 
-const dir = resolve(__dirname, '..', '..', '.tmp', 'store', `hash-${process.pid}`);
-const shardPath = join(dir, 'docs.jsonl');
-const ROWS = 3000;
-
-before(async () => {
-  mkdirSync(dir, { recursive: true });
-  await writeJsonlShard(shardPath, { count: ROWS }, 11);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-test('the text-hash worker returns the hash of every row of a real shard, with progress', async () => {
-  const shard = await openShard(shardPath);
-  await shard.indexed;
-  const progress: number[] = [];
-  const hashes = await computeTextHashes(shard.source(), shard.rowCount, { onProgress: (p) => progress.push(p.done) });
-  assert.equal(hashes.rowCount, ROWS);
-  const rows = await shard.readRows(0, ROWS);
-  for (const row of rows) assert.equal(hashes.hex(row.row), textHash(row.text), `row ${row.row}`);
-  assert.equal(progress.at(-1), ROWS);
-  assert.ok(progress.length > 1);
-  await shard.close();
-});
-
-test('the text-hash worker stops when cancelled', async () => {
-  const shard = await openShard(shardPath);
-  await shard.indexed;
-  const controller = new AbortController();
-  const pass = computeTextHashes(shard.source(), shard.rowCount, { signal: controller.signal, onProgress: () => controller.abort() });
-  await assert.rejects(pass, CancelledError);
-  await shard.close();
+test('textHash is the first 16 hex digits of SHA-256 over the UTF-8 text; putTextHash stores the same value', () => {
+  const texts = ['', 'naïve café — 東京 🚀', ...realDocuments(50, 2).map((d) => d.text)];
+  const words = new Uint32Array(2 * texts.length);
+  texts.forEach((text, i) => {
+    const expected = createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex').slice(0, 16);
+    assert.equal(textHash(text), expected);
+    putTextHash(words, i, text);
+    assert.equal(hexHashAt(words, i), expected);
+  });
 });
 
 test('hashTexts fills a sub-range by row number and notices rows that are missing', async () => {

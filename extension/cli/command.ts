@@ -31,6 +31,8 @@ export interface GlobalOptions {
   cacheDir?: string;
   /** Where annotation stores are kept (`--store`); undefined: next to each shard. */
   storeDir?: string;
+  /** The text column (`--text-field`); undefined: detected. */
+  textField?: string;
 }
 
 export interface CommandContext<O extends OptionSpecs> {

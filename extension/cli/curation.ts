@@ -14,7 +14,12 @@ export type CurationContext = Pick<CommandContext<OptionSpecs>, 'progress' | 'gl
 
 export async function openCuration(path: string, context: CurationContext, storeDir = context.global.storeDir): Promise<OpenedCuration> {
   const indexing = context.progress('Indexing', 'bytes');
-  const shard = await openShard(path, { cacheDir: context.global.cacheDir, signal: context.signal, onProgress: (p) => indexing.update(p.bytesDone, p.bytesTotal) });
+  const shard = await openShard(path, {
+    cacheDir: context.global.cacheDir,
+    textField: context.global.textField,
+    signal: context.signal,
+    onProgress: (p) => indexing.update(p.bytesDone, p.bytesTotal),
+  });
   try {
     await shard.indexed;
     indexing.finish();

@@ -20,6 +20,7 @@ const GLOBAL_OPTIONS = {
   json: { type: 'boolean', description: 'print one JSON object on stdout instead of the human summary' },
   'cache-dir': { type: 'string', valueName: 'DIR', description: 'where gzipped shards are decompressed for random access (default: under the temp folder)' },
   store: { type: 'string', valueName: 'DIR', description: 'keep annotation stores in DIR instead of next to each shard (read-only data folders)' },
+  'text-field': { type: 'string', valueName: 'NAME', description: 'the column holding the document text (default: detected from common names, else the first string column)' },
   help: { type: 'boolean', short: 'h', description: 'show help (for a command: shard-curator <command> --help)' },
   version: { type: 'boolean', short: 'V', description: 'print the version' },
 } satisfies OptionSpecs;
@@ -57,10 +58,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     checkArgs(command, positionals);
     const cacheDir = values['cache-dir'];
     const storeDir = values.store;
+    const textField = values['text-field'];
     const global: GlobalOptions = {
       json: values.json === true,
       cacheDir: typeof cacheDir === 'string' ? cacheDir : undefined,
       storeDir: typeof storeDir === 'string' ? storeDir : undefined,
+      textField: typeof textField === 'string' ? textField : undefined,
     };
     await command.run({
       args: positionals,

@@ -189,6 +189,8 @@ export class ShardSession {
     try {
       const shard = await openShard(this.path, {
         cacheDir: this.options.cacheDir,
+        // The setting picks the field at open, so the index pass hashes the texts of that field.
+        preferTextField: this.options.textField,
         signal: this.abort.signal,
         onProgress: (progress) => this.onProgress(progress),
       });

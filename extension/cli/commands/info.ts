@@ -20,14 +20,12 @@ export const info = defineCommand({
   name: 'info',
   summary: 'Show what a shard holds: format, rows, size, text field, columns, malformed lines.',
   args: ['<shard>'],
-  options: {
-    'text-field': { type: 'string', valueName: 'NAME', description: 'the column holding the document text (default: detected)' },
-  },
+  options: {},
   details: 'Shards: JSONL (.jsonl, .ndjson), gzipped JSONL (.jsonl.gz, .json.gz), Arrow IPC file or stream (.arrow, .arrows, .feather, .ipc).',
-  async run({ args, options, global, print, printJson, progress, signal }) {
+  async run({ args, global, print, printJson, progress, signal }) {
     const bar = progress('Indexing', 'bytes');
     const shard = await openShard(args[0], {
-      textField: options['text-field'],
+      textField: global.textField,
       cacheDir: global.cacheDir,
       signal,
       onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),

@@ -22,7 +22,7 @@ export async function openArrowShard(path: string, format: ArrowFormat, options:
   try {
     const index = await indexShard(file, format, options);
     const columns = index.schema.fields.map((field) => ({ name: field.name, type: String(field.type) }));
-    const textField = detectTextField(path, columns, options.textField);
+    const textField = detectTextField(path, columns, options);
     options.onProgress?.({ bytesDone: file.size, bytesTotal: file.size, rows: index.rowCount });
     return new ArrowShard(file, format, index, columns, textField);
   } catch (err) {
@@ -114,7 +114,7 @@ class ArrowShard implements Shard {
   }
 
   setTextField(name: string): void {
-    this.field = detectTextField(this.path, this.columns, name);
+    this.field = detectTextField(this.path, this.columns, { textField: name });
   }
 
   source(): ShardSource {

@@ -1,5 +1,5 @@
 import { ShardError } from '../errors';
-import type { Column, JsonValue } from './types';
+import type { Column, JsonValue, OpenOptions } from './types';
 
 /** Names used for the document text by common corpora (C4, Dolma, RedPajama, The Pile, FineWeb, ...), best first. */
 export const TEXT_FIELD_NAMES = [
@@ -12,10 +12,12 @@ function isStringType(type: string): boolean {
 }
 
 /**
- * The text field: the requested one (which must exist), else a column with a common text name
- * (case-insensitive), else the first string column, else undefined.
+ * The text field: the requested one (which must exist), else the preferred one if it is a column,
+ * else a column with a common text name (case-insensitive), else the first string column, else
+ * undefined.
  */
-export function detectTextField(file: string, columns: Column[], requested?: string): string | undefined {
+export function detectTextField(file: string, columns: Column[], choice: Pick<OpenOptions, 'textField' | 'preferTextField'> = {}): string | undefined {
+  const requested = choice.textField;
   if (requested !== undefined) {
     if (!columns.some((c) => c.name === requested)) {
       const names = columns.map((c) => c.name).join(', ') || '(none)';
@@ -23,6 +25,7 @@ export function detectTextField(file: string, columns: Column[], requested?: str
     }
     return requested;
   }
+  if (choice.preferTextField !== undefined && columns.some((c) => c.name === choice.preferTextField)) return choice.preferTextField;
   for (const name of TEXT_FIELD_NAMES) {
     const column = columns.find((c) => c.name.toLowerCase() === name && isStringType(c.type));
     if (column) return column.name;

@@ -140,7 +140,7 @@ export class JsonlShard implements Shard {
       this.textLengths = new Uint32Array(this.starts.length);
     }
     const request: JsonlIndexRequest = {
-      file: cache ? path : dataPath, gzip: cache !== undefined, bytesTotal, cacheTemp: cache?.temp, stop: this.stop, textFacts, textField: options.textField,
+      file: cache ? path : dataPath, gzip: cache !== undefined, bytesTotal, cacheTemp: cache?.temp, stop: this.stop, textFacts, textField: options.textField, preferTextField: options.preferTextField,
     };
     this.indexed = runWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>('jsonl-index', request, {
       onEvent: (chunk) => this.onChunk(chunk),
@@ -203,10 +203,10 @@ export class JsonlShard implements Shard {
     const requested = this.options.textField;
     if (requested !== undefined && !this.columns.some((c) => c.name === requested)) {
       if (!final) return;
-      if (this.rowCount > 0) detectTextField(this.path, this.columns, requested); // throws: not a column
+      if (this.rowCount > 0) detectTextField(this.path, this.columns, this.options); // throws: not a column
       this.textField = requested;
     } else {
-      this.textField = detectTextField(this.path, this.columns, requested);
+      this.textField = detectTextField(this.path, this.columns, this.options);
     }
     this.textFieldChosen = true;
     this.resolveOpened();
@@ -272,7 +272,7 @@ export class JsonlShard implements Shard {
   }
 
   setTextField(name: string): void {
-    this.textField = detectTextField(this.path, this.columns, name);
+    this.textField = detectTextField(this.path, this.columns, { textField: name });
   }
 
   /**

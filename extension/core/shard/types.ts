@@ -103,6 +103,8 @@ export interface TextFacts {
 export interface OpenOptions {
   /** Use this column as the text field instead of detecting it. */
   textField?: string;
+  /** Use this column as the text field when the shard has it; detect it otherwise (a setting, not an error). */
+  preferTextField?: string;
   signal?: AbortSignal;
   onProgress?: (progress: IndexProgress) => void;
   /** Where gzipped shards are decompressed for random access (default: a folder under os.tmpdir()). */

@@ -29,8 +29,9 @@ export interface JsonlIndexRequest {
   stop: SharedArrayBuffer;
   /** Gather text hashes and lengths (see JsonlIndexChunk). */
   textFacts: boolean;
-  /** The text field asked for; otherwise it is detected on the first chunk's columns, as the shard does. */
+  /** The text field asked for or preferred (see OpenOptions); it is chosen on the first chunk's columns, as the shard does. */
   textField?: string;
+  preferTextField?: string;
 }
 
 export interface JsonlIndexChunk {
@@ -77,7 +78,7 @@ class TextFactsBuilder {
   private textLengths = new Uint32Array(CHUNK_ROWS);
   private waiting: JsonObject[] = [];
 
-  constructor(private readonly file: string, private readonly requested: string | undefined) {}
+  constructor(private readonly file: string, private readonly choice: Pick<JsonlIndexRequest, 'textField' | 'preferTextField'>) {}
 
   add(index: number, value: JsonObject): void {
     if (this.chosen) this.put(index, value);
@@ -86,7 +87,8 @@ class TextFactsBuilder {
 
   /** Called with the columns seen so far, before the first chunk that has rows is posted. */
   choose(columns: Column[]): void {
-    this.field = this.requested ?? detectTextField(this.file, columns);
+    // A requested field not among the first columns is still the field (the shard checks it at the end).
+    this.field = this.choice.textField ?? detectTextField(this.file, columns, this.choice);
     this.chosen = true;
     this.waiting.forEach((value, index) => this.put(index, value));
     this.waiting = [];
@@ -181,7 +183,7 @@ serveWorker<JsonlIndexRequest, JsonlIndexChunk, JsonlIndexResult>(async (request
   const stop = new Int32Array(request.stop);
   const cacheFd = request.cacheTemp !== undefined ? openSync(request.cacheTemp, 'r+') : undefined;
   try {
-    const facts = request.textFacts ? new TextFactsBuilder(request.file, request.textField) : undefined;
+    const facts = request.textFacts ? new TextFactsBuilder(request.file, request) : undefined;
     const index = new IndexBuilder(request.bytesTotal, emit, facts);
     const scanner = new JsonlLineScanner(index);
     const data = readData(request.file, request.gzip);

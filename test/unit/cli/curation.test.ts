@@ -280,6 +280,18 @@ describe('density, mark, curate and compare', () => {
     assert.equal(annotationLines(await cli(['annotations', path, '--json'])).length, 0);
     assert.equal(annotationLines(await cli(['--store', store, 'annotations', path, '--json'])).length, 1);
   });
+
+  test('--text-field scores and embeds another column; the annotations belong to that column\'s texts', async () => {
+    const { path } = newShard(12);
+    assert.equal((await cli(['score', path, '--text-field', 'id', '--model', MODEL, '--json'])).status, 0);
+    assert.equal((await cli(['density', path, '--text-field', 'id', '--method', 'exact'])).status, 0);
+    const byId = annotationLines(await cli(['annotations', path, '--text-field', 'id', '--json']));
+    assert.equal(byId.length, 12);
+    assert.ok(byId.every((l) => l.askllm !== null && l.density !== null));
+    // Keyed by text hash: the "text" column's texts were never annotated.
+    assert.equal(annotationLines(await cli(['annotations', path, '--json'])).length, 0);
+    oneLineError(await cli(['score', path, '--text-field', 'body', '--model', MODEL]), 1, /text field "body" is not a column; columns are: id, text, source, chars/);
+  });
 });
 
 test('demo curates the bundled example without a server and says where the files are', async () => {

@@ -156,7 +156,7 @@ describe('exit code 2: wrong use prints the usage', () => {
     ['no command', [], /no command given/],
     ['an unknown command', ['inspect', 'x.jsonl'], /unknown command "inspect"/],
     ['an unknown option', ['info', 'x.jsonl', '--colour'], /Unknown option '--colour'/],
-    ['a command option before the command', ['--text-field', 'text', 'info', 'x.jsonl'], /unknown option --text-field/],
+    ['a command option before the command', ['--rows', '1:2', 'score', 'x.jsonl'], /unknown option --rows/],
     ['a missing argument', ['info'], /missing argument <shard>/],
     ['an option without its value', ['info', 'x.jsonl', '--text-field'], /--text-field/],
     ['an extra argument', ['info', 'a.jsonl', 'b.jsonl'], /unexpected argument "b\.jsonl"/],

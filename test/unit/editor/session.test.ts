@@ -47,6 +47,14 @@ test('the text field setting applies when the shard has that column, and warns w
   assert.equal(missing.info()!.textField, 'text');
   assert.deepEqual(warnings, ['web.arrow has no column "raw_content" (setting shardCurator.textField); showing "text" as the text instead.']);
   await missing.dispose();
+
+  // JSONL: the setting reaches the index pass, which hashes that column's texts (no second pass).
+  const jsonlPath = writeJsonl(join(dir, 'web-setting.jsonl'), records(50, 6)).path;
+  const jsonl = new ShardSession(jsonlPath, { textField: 'source' }, noLog);
+  await jsonl.settled;
+  assert.equal(jsonl.info()!.textField, 'source');
+  assert.ok(jsonl.requireShard().textFacts?.(), 'the index pass gathered the facts of "source"');
+  await jsonl.dispose();
 });
 
 test('a missing file fails with one readable message and the error is logged', async () => {

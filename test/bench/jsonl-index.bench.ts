@@ -7,33 +7,10 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { openShard } from '../../extension/core/shard/open';
 import { seededRandom } from '../fixtures/corpus';
-import { benchJsonlShard, inChild, type Bench, type BenchResult } from './lib';
+import { benchJsonlShard, inChild, parseInChild, parseEveryLine, type Bench, type BenchResult } from './lib';
 
 const PAGE_ROWS = 100;
 const PAGES = 300;
-
-/** Baseline: the least a validating indexer must do — read every byte and JSON.parse every line. */
-export async function parseEveryLine(path: string): Promise<{ ms: number; lines: number }> {
-  const t0 = performance.now();
-  let lines = 0;
-  let pieces: Buffer[] = [];
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    let pos = 0;
-    for (let nl = chunk.indexOf(10, pos); nl >= 0; nl = chunk.indexOf(10, pos)) {
-      if (pieces.length > 0) {
-        pieces.push(chunk.subarray(pos, nl));
-        JSON.parse(Buffer.concat(pieces).toString('utf8'));
-        pieces = [];
-      } else {
-        JSON.parse(chunk.toString('utf8', pos, nl));
-      }
-      lines++;
-      pos = nl + 1;
-    }
-    if (pos < chunk.length) pieces.push(chunk.subarray(pos));
-  }
-  return { ms: performance.now() - t0, lines };
-}
 
 /** Context: reading the file and nothing else. */
 export async function readOnly(path: string): Promise<{ ms: number }> {
@@ -97,7 +74,7 @@ export const bench: Bench = {
     const indexes: Array<ReturnType<typeof inChild<Index>>> = [];
     const withFacts: Array<ReturnType<typeof inChild<Index>>> = [];
     for (let round = 0; round < 2; round++) {
-      parses.push(inChild<Parse>(__filename, 'parseEveryLine', [path]));
+      parses.push(parseInChild(path));
       indexes.push(inChild<Index>(__filename, 'indexShard', [path, false]));
       withFacts.push(inChild<Index>(__filename, 'indexShard', [path, true]));
     }

@@ -3,7 +3,7 @@
  * running a workload in a child process so its peak resident memory is its own.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeJsonlShard } from '../fixtures/corpus';
 
@@ -60,4 +60,35 @@ export function inChild<T>(modulePath: string, fn: string, args: unknown[] = [])
   if (out.status !== 0) throw new Error(`bench child ${fn} failed: ${out.stderr}`);
   const marker = out.stdout.lastIndexOf('@@RESULT@@');
   return JSON.parse(out.stdout.slice(marker + '@@RESULT@@'.length));
+}
+
+/**
+ * The baseline of every pass over a JSONL file: the least a validating reader must do, read every
+ * byte and JSON.parse every line (keeping nothing).
+ */
+export async function parseEveryLine(path: string): Promise<{ ms: number; lines: number }> {
+  const t0 = performance.now();
+  let lines = 0;
+  let pieces: Buffer[] = [];
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let pos = 0;
+    for (let nl = chunk.indexOf(10, pos); nl >= 0; nl = chunk.indexOf(10, pos)) {
+      if (pieces.length > 0) {
+        pieces.push(chunk.subarray(pos, nl));
+        JSON.parse(Buffer.concat(pieces).toString('utf8'));
+        pieces = [];
+      } else {
+        JSON.parse(chunk.toString('utf8', pos, nl));
+      }
+      lines++;
+      pos = nl + 1;
+    }
+    if (pos < chunk.length) pieces.push(chunk.subarray(pos));
+  }
+  return { ms: performance.now() - t0, lines };
+}
+
+/** parseEveryLine in a child process (for its own peak RSS and CPU time). */
+export function parseInChild(path: string): ReturnType<typeof inChild<{ ms: number; lines: number }>> {
+  return inChild(__filename, 'parseEveryLine', [path]);
 }

@@ -4,14 +4,14 @@
  * and the text hash and length of every row of a ~230 MB real-text shard, gathered by the index pass
  * (next to indexing followed by the separate worker pass, and to a plain read + JSON.parse).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnnotationStore } from '../../extension/core/store/store';
 import { computeRowFacts } from '../../extension/core/curation/row-facts';
 import { textHash } from '../../extension/core/store/text-hash';
 import { openShard } from '../../extension/core/shard/open';
 import { realDocuments } from '../fixtures/corpus';
-import { BENCH_DIR, benchJsonlShard, inChild, timed, type Bench, type BenchResult } from './lib';
+import { BENCH_DIR, benchJsonlShard, inChild, parseEveryLine, parseInChild, timed, type Bench, type BenchResult } from './lib';
 
 const APPENDS = 100_000;
 const LOAD_RECORDS = 1_000_000;
@@ -46,26 +46,6 @@ export async function loadStore(shard: string): Promise<{ ms: number; scored: nu
   const scored = store.listFingerprints().reduce((n, f) => n + f.scored, 0);
   store.close();
   return { ms, scored };
-}
-
-/** Baseline (also in a child): read the same file in 4 MB chunks and JSON.parse every line, keeping nothing. */
-export async function parseLines(path: string): Promise<{ ms: number; lines: number }> {
-  const t0 = performance.now();
-  const fd = openSync(path, 'r');
-  const chunk = Buffer.allocUnsafe(4 << 20);
-  let carry = Buffer.alloc(0);
-  let lines = 0;
-  for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
-    const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-    let start = 0;
-    for (let end = buf.indexOf(10); end !== -1; end = buf.indexOf(10, start)) {
-      if (end > start) (JSON.parse(buf.toString('utf8', start, end)), lines++);
-      start = end + 1;
-    }
-    carry = Buffer.from(buf.subarray(start));
-  }
-  closeSync(fd);
-  return { ms: performance.now() - t0, lines };
 }
 
 export const bench: Bench = {
@@ -109,7 +89,7 @@ export const bench: Bench = {
     closeSync(fd);
     const mb = statSync(loadJournal).size / 1e6;
     const load = inChild<{ ms: number; scored: number }>(__filename, 'loadStore', [loadShard]);
-    const parse = inChild<{ ms: number; lines: number }>(__filename, 'parseLines', [loadJournal]);
+    const parse = parseInChild(loadJournal);
     if (load.value.scored !== LOAD_RECORDS) throw new Error(`loaded ${load.value.scored} results, expected ${LOAD_RECORDS}`);
     results.push({
       name: `load a journal of ${LOAD_RECORDS.toLocaleString('en-US')} results (${mb.toFixed(0)} MB)`, value: load.value.ms, unit: 'ms',
@@ -137,7 +117,7 @@ export const bench: Bench = {
     };
     const separate = await timed(() => openWithFacts(false));
     const gathered = await timed(() => openWithFacts(true));
-    const baseline = await parseLines(shardPath);
+    const baseline = await parseEveryLine(shardPath);
     results.push({
       name: `open ${shardMb.toFixed(0)} MB (${gathered.value.rows.toLocaleString('en-US')} rows) until every row's text hash and length are known`, value: gathered.ms, unit: 'ms',
       baseline: { name: 'index, then a separate hashing pass', value: separate.ms, unit: 'ms' }, ratio: separate.ms / gathered.ms,

@@ -153,7 +153,7 @@ export const bench: Bench = {
         value: run.cpuSeconds, unit: 's',
         baseline: { name: 'read/write stream copy of the same file', value: streamCpuSeconds, unit: 's' },
         ratio: streamCpuSeconds / run.cpuSeconds,
-        note: 'the export also SHA-256-hashes the whole shard (a second worker), fsyncs and re-reads the output; worker start-up under tsx counts too',
+        note: 'the export also SHA-256-hashes the whole shard (a second worker), fsyncs and re-reads the output',
       },
       {
         name: 'export by the row index vs by scanning every line, ~200 MB shard',

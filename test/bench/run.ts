@@ -1,10 +1,14 @@
 /**
  * `npm run bench [filter]`: runs every test/bench/*.bench.ts (each exports `bench: Bench`) and prints
  * each figure next to its same-run baseline. Results also go to .cache/bench/results.json.
+ * `npm run bench` builds first; worker threads (here and in bench child processes) run the bundles
+ * in dist/workers, as the extension and the CLI do.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BENCH_DIR, type Bench, type BenchResult } from './lib';
+
+process.env.SHARD_CURATOR_WORKER_DIR = resolve(__dirname, '..', '..', 'dist', 'workers');
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);

@@ -8,14 +8,36 @@ import { CancelledError } from '../errors';
  *
  * A worker is a file `extension/core/workers/<name>.worker.ts` that calls `serveWorker(handler)`.
  * In the bundles (dist/extension.js, dist/cli.js) it is `dist/workers/<name>.worker.js`; from source
- * (tests run through tsx, which worker threads inherit via execArgv) it is the .ts file itself.
+ * (tests run through tsx, which worker threads inherit via execArgv) it is the .ts file itself,
+ * unless SHARD_CURATOR_WORKER_DIR names a folder of bundled workers: the benchmarks run the shipped
+ * worker bundles, not TypeScript compiled at each worker's start.
  */
 export function workerScript(name: string): string {
+  const override = process.env.SHARD_CURATOR_WORKER_DIR;
+  if (override) {
+    const script = join(override, `${name}.worker.js`);
+    if (!existsSync(script)) throw new Error(`worker script ${script} not found (SHARD_CURATOR_WORKER_DIR); run npm run build`);
+    return script;
+  }
   const bundled = join(__dirname, 'workers', `${name}.worker.js`);
   if (existsSync(bundled)) return bundled;
   const source = join(__dirname, '..', 'workers', `${name}.worker.ts`);
   if (existsSync(source)) return source;
   throw new Error(`worker script "${name}" not found (looked for ${bundled} and ${source})`);
+}
+
+/**
+ * A bundled worker needs no TypeScript loader, but worker threads inherit the parent's `--import
+ * tsx` (benchmarks run under tsx), which costs each worker ~0.4 s of start-up. In the extension
+ * host and the CLI there is nothing to drop.
+ */
+export function withoutTsx(execArgv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    if (/^--(import|require|loader)$/.test(execArgv[i]) && /\btsx\b/.test(execArgv[i + 1] ?? '')) i++;
+    else if (!/^--(import|require|loader)=.*\btsx\b/.test(execArgv[i])) kept.push(execArgv[i]);
+  }
+  return kept;
 }
 
 type WorkerReply<TEvent, TResult> =
@@ -54,7 +76,7 @@ export function runWorker<TRequest, TEvent, TResult>(
     // From source (tests under tsx) the worker loads tsx itself: Node 20 does not apply `--import tsx` hooks in worker threads.
     const worker = script.endsWith('.ts')
       ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: request, transferList: transfer as never })
-      : new Worker(script, { workerData: request, transferList: transfer as never });
+      : new Worker(script, { workerData: request, transferList: transfer as never, execArgv: withoutTsx(process.execArgv) });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

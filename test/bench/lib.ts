@@ -48,13 +48,17 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
 /**
  * Runs `export async function <fn>(...args)` of a bench module in a fresh Node process and returns
  * what it resolved to, plus that process's peak resident memory (MB) and CPU seconds.
+ * The peak is VmHWM from /proc, not getrusage's maxRSS: Linux keeps maxRSS across execve, so a child
+ * would report this (large, long-running) process's resident size at the fork whenever it is larger.
  */
 export function inChild<T>(modulePath: string, fn: string, args: unknown[] = []): { value: T; peakRssMb: number; cpuSeconds: number } {
   const script = `
     const m = require(${JSON.stringify(modulePath)});
     Promise.resolve(m[${JSON.stringify(fn)}](...${JSON.stringify(args)})).then((value) => {
       const u = process.resourceUsage();
-      process.stdout.write('\\n@@RESULT@@' + JSON.stringify({ value, peakRssMb: u.maxRSS / 1024, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }));
+      const hwm = /^VmHWM:\\s+(\\d+) kB/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+      const peakRssMb = Number(hwm[1]) / 1024;
+      process.stdout.write('\\n@@RESULT@@' + JSON.stringify({ value, peakRssMb, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }));
     }, (e) => { console.error(e); process.exit(1); });`;
   const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (out.status !== 0) throw new Error(`bench child ${fn} failed: ${out.stderr}`);

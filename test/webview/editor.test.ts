@@ -157,9 +157,12 @@ test('while indexing, rows and progress grow; the final shardInfo ends it', asyn
     await host.send({ type: 'indexProgress', bytesDone: 420, bytesTotal: 1000, rows: 120 });
     await page.waitForSelector('[role=grid][aria-rowcount="120"]');
     await waitForText(h, '.status-rows', /^indexing… 120 rows, 42%$/);
+    // The header cells are kept when the columns did not change: a click in progress is not lost.
+    await page.$eval('.grid-header-cell[data-column="length"]', (cell) => cell.setAttribute('data-before', ''));
     await host.send({ type: 'shardInfo', info: shard.info });
     await page.waitForSelector('[role=grid][aria-rowcount="300"]');
     await waitForText(h, '.status-rows', /^300 rows$/);
+    assert.equal(await page.locator('.grid-header-cell[data-column="length"][data-before]').count(), 1);
     // Late progress events after the index completed change nothing.
     await host.send({ type: 'indexProgress', bytesDone: 999, bytesTotal: 1000, rows: 299 });
     assert.equal(await page.locator('[role=grid]').getAttribute('aria-rowcount'), '300');

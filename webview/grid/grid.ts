@@ -24,6 +24,11 @@ export const ROW_HEIGHT = 22;
 /** Rows are positioned relative to a multiple of this row index (see render). */
 const BASE_ROW_STEP = 1024;
 
+/** What a column looks like and does; equal keys mean the header and cells need no rebuild. */
+function columnsKey(columns: ColumnDef[]): string {
+  return JSON.stringify(columns.map((c) => [c.id, c.title, c.description, c.defaultWidth, c.align, c.numeric, c.sortKey]));
+}
+
 interface PooledRow {
   element: HTMLElement;
   cells: HTMLElement[];
@@ -126,11 +131,18 @@ export class Grid {
     this.viewport.focus({ preventScroll: true });
   }
 
-  /** A new or changed shard (text field switched, columns changed). */
+  /**
+   * A new or changed shard (text field switched, columns changed). The host sends shardInfo again
+   * as indexing goes on; unchanged columns keep their header and row cells: rebuilding them under a
+   * click in progress (mousedown on the old header cell, mouseup on the new one) would lose it.
+   */
   setShard(info: ShardInfo): void {
     this.viewport.setAttribute('aria-label', `Rows of ${info.fileName}`);
-    this.allColumns = buildColumns(info);
-    this.applyColumns();
+    const columns = buildColumns(info);
+    if (columnsKey(columns) !== columnsKey(this.allColumns)) {
+      this.allColumns = columns;
+      this.applyColumns();
+    }
     this.setRowCount(info.rowCount, info.indexed);
   }
 

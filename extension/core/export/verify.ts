@@ -26,7 +26,7 @@ export async function verifyExport(path: string, name: string, expected: { forma
   try {
     let shard;
     try {
-      shard = await openShard(path, { cacheDir, signal });
+      shard = await openShard(path, { cacheDir, signal, textFacts: false });
       await shard.indexed;
     } catch (err) {
       await shard?.close();

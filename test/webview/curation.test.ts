@@ -44,6 +44,13 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (value: T) =>
   }
 }
 
+/**
+ * A click event on a header cell itself: what these tests check is what a click does. A mouse click
+ * at the cell's position was lost now and then in CI right after the editor opened (one in about
+ * five full runs; never locally), which a test of sorting should not depend on.
+ */
+const clickHeader = (h: EditorHarness, column: string) => h.page.locator(`.grid-header-cell[data-column="${column}"]`).dispatchEvent('click');
+
 const lastView = (h: EditorHarness): ViewSpec | undefined => h.host.requestsOf('setView').at(-1)?.view;
 const rowCountAttr = (h: EditorHarness) => h.page.locator('[role=grid]').getAttribute('aria-rowcount');
 
@@ -76,11 +83,8 @@ test('score columns: P(yes) as a number with a bar, density, decision; failures 
 
 test('sorting by P(yes) on 10M rows: setView goes to the host and the grid shows rows in its order', async () => {
   const h = await open(syntheticShard());
-  // A click event on the header cell itself: the panels above the grid still settle after the first
-  // summary, and a mouse click aimed before a layout shift lands on whatever moved under it.
-  const clickHeader = () => h.page.locator('.grid-header-cell[data-column="askllm"]').dispatchEvent('click');
   try {
-    await clickHeader();
+    await clickHeader(h, 'askllm');
     await until('the sort request', async () => lastView(h), (v) => v?.sort?.key === 'askllm');
     assert.deepEqual(lastView(h), { sort: { key: 'askllm', descending: true } });
     const viewId = h.host.curation.viewId;
@@ -95,7 +99,7 @@ test('sorting by P(yes) on 10M rows: setView goes to the host and the grid shows
     assert.equal(await rowCountAttr(h), String(SYNTHETIC_ROWS));
     assert.equal(await h.page.getAttribute('.grid-header-cell[data-column="askllm"]', 'aria-sort'), 'descending');
     // Second click: ascending.
-    await clickHeader();
+    await clickHeader(h, 'askllm');
     await until('ascending', async () => lastView(h), (v) => v?.sort?.descending === false);
     await waitForRows(h.page, (r) => r.length > 0 && r[0].cells[ASKLLM] === '0.00', 'lowest scores first');
     assert.match((await h.page.locator('.chips').textContent()) ?? '', /sorted by P\(yes\) ↑/);
@@ -353,7 +357,7 @@ test('view state survives a reload: sort, sampler spec and seed, panels, compare
   const h = await open(shard);
   try {
     const { page } = h;
-    await page.click('.grid-header-cell[data-column="density"]');
+    await clickHeader(h, 'density');
     await until('sorted', async () => lastView(h), (v) => v?.sort?.key === 'density');
     await page.locator('.sampler-spec input').fill('density-ips:0.4');
     await page.locator('.sampler-seed input').fill('42');

@@ -9,6 +9,7 @@
 import { parseSamplerSpec, type SamplerSpec } from '../../extension/core/curate';
 import { runCurationJob, toShared, type CurationJobInput, type CurationJobKind } from '../../extension/core/curation/compute';
 import { seededRandom } from '../fixtures/corpus';
+import { measureStalls as measure } from '../fixtures/stalls';
 import type { Bench, BenchResult } from './lib';
 
 const ROWS = 10_000_000;
@@ -31,25 +32,6 @@ function syntheticRows(rows: number) {
     if (row % 1000 === 0) overrides[row] = row % 2000 === 0 ? 1 : -1;
   }
   return { askllm, density, chars, overrides };
-}
-
-/** Wall time of `run` and the longest gap between main-thread heartbeats meanwhile. */
-async function measure(run: () => Promise<unknown>): Promise<{ ms: number; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const heartbeat = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 5);
-  const started = performance.now();
-  try {
-    await run();
-  } finally {
-    clearInterval(heartbeat);
-  }
-  const ended = performance.now();
-  return { ms: ended - started, stallMs: Math.max(stallMs, ended - last) };
 }
 
 export const bench: Bench = {

@@ -200,12 +200,11 @@ export class ShardSession {
       }
       this.current = shard;
       this.log.info(`Opened ${this.path} (${shard.format}, ${shard.bytes} bytes)`);
-      this.applyTextFieldSetting(false);
       this.announceInfo();
       await shard.indexed;
       if (this.disposed) return;
       this.indexed = true;
-      this.applyTextFieldSetting(true);
+      this.applyTextFieldSetting();
       this.log.info(`Indexed ${this.path}: ${shard.rowCount} rows, ${shard.malformed.count} malformed lines`);
       this.announceInfo();
       this.curationOpening = this.openAnnotations();
@@ -303,14 +302,17 @@ export class ShardSession {
     }
   }
 
-  /** Columns of a JSONL shard grow while it is indexed: try when it opens, decide when it is indexed. */
-  private applyTextFieldSetting(final: boolean): void {
+  /**
+   * The shard took the setting's column at open if its first rows had it (preferTextField); the
+   * columns of a JSONL shard grow while it is indexed, so once indexed: take it now, or say it is missing.
+   */
+  private applyTextFieldSetting(): void {
     const wanted = this.options.textField;
     const shard = this.current;
     if (wanted === undefined || !shard || this.textFieldPicked || shard.textField === wanted) return;
     if (shard.columns.some((c) => c.name === wanted)) {
       shard.setTextField(wanted);
-    } else if (final) {
+    } else {
       const message = `${basename(this.path)} has no column "${wanted}" (setting shardCurator.textField); showing ${shard.textField === undefined ? 'no text field' : `"${shard.textField}"`} as the text instead.`;
       this.log.info(message);
       this.options.onWarning?.(message);
